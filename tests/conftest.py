@@ -1,0 +1,31 @@
+"""Shared fixtures: the conformance checkpoints from ../shared/conformance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+CONFORMANCE_DIR = Path(__file__).resolve().parents[2] / "shared" / "conformance"
+
+
+@pytest.fixture(scope="session")
+def conformance_dir() -> Path:
+    """The folder of reference checkpoints; tests needing it skip when it is absent."""
+    if not CONFORMANCE_DIR.is_dir():
+        pytest.skip(
+            f"conformance fixtures not found at {CONFORMANCE_DIR} (../shared beside the repo)"
+        )
+    return CONFORMANCE_DIR
+
+
+@pytest.fixture(scope="session")
+def stylegan2_pickle(conformance_dir: Path) -> Path:
+    return conformance_dir / "stylegan2_tiny_tf.pkl"
+
+
+@pytest.fixture(scope="session")
+def stylegan2_reference(conformance_dir: Path) -> dict[str, np.ndarray]:
+    with np.load(conformance_dir / "stylegan2_tiny_tf_ref.npz") as arrays:
+        return dict(arrays)
