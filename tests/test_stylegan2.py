@@ -63,6 +63,13 @@ def test_style_mixing_matches_reference(generator, stylegan2_reference):
     assert max_error(image, stylegan2_reference["img_mix_coarse0_from_seed0"]) <= TOLERANCE
 
 
+def test_one_sample_renders_as_in_a_batch(generator, stylegan2_reference):
+    # A single sample takes the modulated-weights path, a batch the modulated-activations one.
+    ws = torch.from_numpy(stylegan2_reference["ws"])
+    alone = torch.cat([generator.synthesis(ws[i : i + 1]) for i in range(3)])
+    torch.testing.assert_close(alone, generator.synthesis(ws), rtol=1e-5, atol=1e-5)
+
+
 def test_full_call_is_mapping_then_synthesis(generator, stylegan2_reference):
     image = generator(z_from_seeds([0, 1, 2], 64), psi=0.7)
     assert max_error(image, stylegan2_reference["img_const"]) <= TOLERANCE
@@ -146,6 +153,23 @@ def test_any_resolution_round_trips_through_a_tf_pickle(tmp_path, resolution):
     assert actual.shape == (1, 3, resolution, resolution)
     # Folding and unfolding the weight gains rounds in float32: compare relative to the scale.
     torch.testing.assert_close(actual, expected, rtol=1e-4, atol=1e-5 * float(expected.abs().max()))
+
+
+def test_gradients_reach_the_weights_when_training():
+    generator = random_generator(8).requires_grad_(True)
+    generator(z_from_seeds([0, 1], 16)).square().mean().backward()
+    conv = generator.synthesis.blocks[1].conv0
+    assert conv.weight.grad is not None and conv.weight.grad.abs().sum() > 0
+
+
+def test_cached_kernels_follow_weight_changes():
+    generator = random_generator(8)
+    z = z_from_seeds([0], 16)
+    before = generator(z)
+    with torch.no_grad():
+        generator.synthesis.blocks[1].conv0.weight.add_(0.5)
+        generator.synthesis.blocks[1].conv1.weight.neg_()
+    assert not torch.allclose(generator(z), before)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")

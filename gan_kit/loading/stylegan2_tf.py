@@ -47,8 +47,9 @@ _RUNTIME_KWARGS = frozenset(
         "fmap_decay",
         "mapping_fmaps",
         "dlatent_broadcast",
+        "label_fmaps",
+        "w_avg_beta",
         "num_fp16_res",
-        "conv_clamp",
     }
 )
 # static_kwargs that must hold these values for the architecture implemented here.
@@ -58,6 +59,7 @@ _REQUIRED_VALUES: dict[str, Any] = {
     "mapping_nonlinearity": "lrelu",
     "label_size": 0,
     "use_noise": True,
+    "conv_clamp": None,
 }
 # static_kwargs read for the configuration (checked against the variables' shapes).
 _CONFIG_KWARGS = frozenset(
@@ -72,6 +74,10 @@ _CONFIG_KWARGS = frozenset(
         "normalize_latents",
     }
 )
+
+
+_DEFAULT_MAPPING_LRMUL = 0.01
+_DEFAULT_RESAMPLE_KERNEL = (1.0, 3.0, 3.0, 1.0)
 
 
 @dataclass(frozen=True)
@@ -231,7 +237,9 @@ def _config_from_shapes(network: TFNetwork, all_kwargs: list[dict[str, Any]]) ->
             mapping_widths=tuple(widths[:-1]) if set(widths) != {widths[-1]} else (),
             channels=tuple(int(synthesis[f"{last_conv[r]}/weight"].shape[3]) for r in resolutions),
             img_channels=int(synthesis[f"{top}x{top}/ToRGB/weight"].shape[3]),
-            resample_filter=tuple(float(t) for t in kwargs.get("resample_kernel", (1, 3, 3, 1))),
+            resample_filter=tuple(
+                float(tap) for tap in kwargs.get("resample_kernel", _DEFAULT_RESAMPLE_KERNEL)
+            ),
             normalize_z=bool(kwargs.get("normalize_latents", True)),
         )
     except (KeyError, IndexError, ValueError, AttributeError) as exc:
@@ -265,7 +273,7 @@ def generator_from_tf(network: TFNetwork) -> StyleGAN2Generator:
     sources = {"": network.variables, **{n: c.variables for n, c in network.components.items()}}
     used: set[tuple[str, str]] = set()
     state, problems = {}, []
-    for spec in _variable_specs(config, float(kwargs.get("mapping_lrmul", 0.01))):
+    for spec in _variable_specs(config, float(kwargs.get("mapping_lrmul", _DEFAULT_MAPPING_LRMUL))):
         array = sources.get(spec.component, {}).get(spec.tf_name)
         where = f"{spec.component}/{spec.tf_name}".lstrip("/")
         if array is None:
@@ -303,25 +311,28 @@ def generator_from_tf(network: TFNetwork) -> StyleGAN2Generator:
 
 def tf_networks_from_generator(
     generator: StyleGAN2Generator,
-    mapping_lrmul: float = 0.01,
+    mapping_lrmul: float = _DEFAULT_MAPPING_LRMUL,
 ) -> tuple[TFNetwork, TFNetwork, TFNetwork]:
     """`(G, D, Gs)` records holding `generator` as NVIDIA's TF code would pickle it.
 
     G is a copy of Gs and D is empty: the files are for inference, as gan_kit reads them.
     """
     config = generator.config
-    kwargs = {
+    # Like NVIDIA's training configs, state the sizes and only the settings off their defaults.
+    kwargs: dict[str, Any] = {
         "num_channels": config.img_channels,
         "resolution": config.resolution,
         "label_size": 0,
         "latent_size": config.z_dim,
         "dlatent_size": config.w_dim,
         "mapping_layers": config.mapping_layers,
-        "mapping_lrmul": mapping_lrmul,
-        "resample_kernel": list(config.resample_filter),
-        "normalize_latents": config.normalize_z,
-        "architecture": "skip",
     }
+    if mapping_lrmul != _DEFAULT_MAPPING_LRMUL:
+        kwargs["mapping_lrmul"] = mapping_lrmul
+    if config.resample_filter != _DEFAULT_RESAMPLE_KERNEL:
+        kwargs["resample_kernel"] = list(config.resample_filter)
+    if not config.normalize_z:
+        kwargs["normalize_latents"] = False
     variables: dict[str, dict[str, np.ndarray]] = {"": {}, "mapping": {}, "synthesis": {}}
     state = generator.state_dict()
     for spec in _variable_specs(config, mapping_lrmul):
@@ -369,6 +380,8 @@ def build_generator(path: Path) -> StyleGAN2Generator:
     return generator_from_tf(gs)
 
 
-def write_generator(path: Path, generator: StyleGAN2Generator, mapping_lrmul: float = 0.01) -> None:
+def write_generator(
+    path: Path, generator: StyleGAN2Generator, mapping_lrmul: float = _DEFAULT_MAPPING_LRMUL
+) -> None:
     """Write `generator` as an NVIDIA TF `(G, D, Gs)` pickle."""
     write_networks(path, tf_networks_from_generator(generator, mapping_lrmul))

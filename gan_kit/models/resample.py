@@ -22,15 +22,24 @@ def make_filter(taps: Sequence[float]) -> torch.Tensor:
 
 
 def blur(
-    x: torch.Tensor, kernel: torch.Tensor, pad: tuple[int, int], gain: float = 1.0
+    x: torch.Tensor,
+    kernel: torch.Tensor,
+    pad: tuple[int, int],
+    gain: float = 1.0,
+    bias: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Pad by `pad` (before, after) on both spatial axes and apply `kernel` along each."""
+    """Pad by `pad` (before, after) on both spatial axes, apply `kernel` along each, add `bias`."""
     channels = x.shape[1]
     taps = kernel.numel()
     kernel = (kernel * gain**0.5).to(x.dtype)
+    horizontal = kernel.view(1, 1, 1, taps).expand(channels, 1, 1, taps)
+    vertical = kernel.view(1, 1, taps, 1).expand(channels, 1, taps, 1)
+    if pad[0] == pad[1]:  # let the convolution pad: no padded copy of x
+        x = F.conv2d(x, horizontal, padding=(0, pad[0]), groups=channels)
+        return F.conv2d(x, vertical, bias=bias, padding=(pad[0], 0), groups=channels)
     x = F.pad(x, (pad[0], pad[1], pad[0], pad[1]))
-    x = F.conv2d(x, kernel.view(1, 1, 1, taps).expand(channels, 1, 1, taps), groups=channels)
-    return F.conv2d(x, kernel.view(1, 1, taps, 1).expand(channels, 1, taps, 1), groups=channels)
+    x = F.conv2d(x, horizontal, groups=channels)
+    return F.conv2d(x, vertical, bias=bias, groups=channels)
 
 
 def upsample2x(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
@@ -38,26 +47,27 @@ def upsample2x(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
     batch, channels, height, width = x.shape
     zeros_inserted = x.new_zeros(batch, channels, height, 2, width, 2)
     zeros_inserted[:, :, :, 0, :, 0] = x
+    zeros_inserted = zeros_inserted.view(batch, channels, 2 * height, 2 * width)
     overhang = kernel.numel() - 2
-    pad = ((overhang + 1) // 2 + 1, overhang // 2)
-    return blur(zeros_inserted.view(batch, channels, 2 * height, 2 * width), kernel, pad, gain=4.0)
+    # Dropping the last inserted zero row/column and padding one more is the same signal,
+    # and makes the padding symmetric for even filters.
+    pad = ((overhang + 1) // 2 + 1, overhang // 2 + 1)
+    return blur(zeros_inserted[:, :, :-1, :-1], kernel, pad, gain=4.0)
 
 
 def upsample_conv2d(
-    x: torch.Tensor, weight: torch.Tensor, kernel: torch.Tensor, groups: int = 1
+    x: torch.Tensor,
+    kernel: torch.Tensor,
+    resample_filter: torch.Tensor,
+    bias: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Upsample by 2 and convolve with `weight` [out, in/groups, k, k], as TF's upsample_conv_2d.
+    """Upsample by 2 and convolve, as TF's upsample_conv_2d; `kernel` is [in, out, k, k].
 
-    Zero insertion followed by the convolution is a stride-2 transposed convolution with the
-    kernel flipped; the FIR filter (gain 4) then smooths the result back to exactly 2x size.
+    Zero insertion followed by a convolution with W is a stride-2 transposed convolution
+    with W flipped (the `kernel` given here); the FIR filter (gain 4) then smooths the
+    result back to exactly 2x the size.
     """
-    out_channels, in_per_group, size, _ = weight.shape
-    transposed = (
-        weight.flip(2, 3)
-        .view(groups, out_channels // groups, in_per_group, size, size)
-        .transpose(1, 2)
-        .reshape(groups * in_per_group, out_channels // groups, size, size)
-    )
-    x = F.conv_transpose2d(x, transposed, stride=2, groups=groups)
-    overhang = kernel.numel() - 2 - (size - 1)
-    return blur(x, kernel, ((overhang + 1) // 2 + 1, overhang // 2 + 1), gain=4.0)
+    x = F.conv_transpose2d(x, kernel, stride=2)
+    overhang = resample_filter.numel() - 2 - (kernel.shape[-1] - 1)
+    pad = ((overhang + 1) // 2 + 1, overhang // 2 + 1)
+    return blur(x, resample_filter, pad, gain=4.0, bias=bias)

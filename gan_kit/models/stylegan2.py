@@ -106,76 +106,126 @@ class MappingNetwork(nn.Module):
         return ws
 
 
-def modulated_conv2d(
-    x: torch.Tensor,
-    weight: torch.Tensor,
-    styles: torch.Tensor,
-    *,
-    demodulate: bool,
-    upsample: bool,
-    kernel: torch.Tensor,
-) -> torch.Tensor:
-    """Convolve each sample with `weight` [out, in, k, k] scaled per input channel by its style.
+class ModulatedConv2d(nn.Module):
+    """A convolution whose input channels are scaled per sample by a style computed from w.
 
     With `demodulate`, each output channel is renormalised to unit expected variance (the
-    StyleGAN2 replacement of AdaIN). The styles modulate the weights, so a batch runs as one
-    grouped convolution (NVIDIA's fused_modconv).
+    StyleGAN2 replacement of AdaIN). For one sample the styles scale the weights; for a
+    batch they scale the activations and the demodulation scales the outputs, so the whole
+    batch shares one convolution: the same products in another order, and much faster than
+    a per-sample grouped convolution. `input_gain` is a constant factor the input still
+    owes (the activation gain of the previous layer, folded in here for free).
     """
-    batch, in_channels, height, width = x.shape
-    weight = weight.unsqueeze(0) * styles[:, None, :, None, None]  # [B, out, in, k, k]
-    if demodulate:
-        weight = weight * torch.rsqrt(weight.square().sum(dim=(2, 3, 4), keepdim=True) + 1e-8)
-    weight = weight.reshape(-1, in_channels, *weight.shape[3:])
-    x = x.reshape(1, batch * in_channels, height, width)
-    if upsample:
-        x = upsample_conv2d(x, weight, kernel, groups=batch)
-    else:
-        x = F.conv2d(x, weight, padding=weight.shape[-1] // 2, groups=batch)
-    return x.reshape(batch, -1, *x.shape[2:])
+
+    def __init__(
+        self,
+        w_dim: int,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        *,
+        demodulate: bool,
+        upsample: bool = False,
+    ):
+        super().__init__()
+        self.affine = nn.Linear(w_dim, in_channels)
+        self.weight = nn.Parameter(torch.zeros(out_channels, in_channels, kernel_size, kernel_size))
+        self.bias = nn.Parameter(torch.zeros(out_channels))
+        self.demodulate = demodulate
+        self.upsample = upsample
+        self._derived: tuple[tuple, torch.Tensor, torch.Tensor] | None = None
+
+    def _kernel_and_energy(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """The kernel in the layout its op wants and sum_k W^2 [out, in].
+
+        Inference caches both until the weight changes; training computes them afresh so
+        that gradients flow.
+        """
+        weight = self.weight
+        if weight.requires_grad and torch.is_grad_enabled():
+            return self._derive(weight)
+        key = (weight.data_ptr(), weight._version, weight.dtype, weight.device)
+        if self._derived is None or self._derived[0] != key:
+            self._derived = (key, *self._derive(weight.detach()))
+        return self._derived[1], self._derived[2]
+
+    def _derive(self, weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        kernel = weight.flip(2, 3).transpose(0, 1).contiguous() if self.upsample else weight
+        return kernel, weight.square().sum(dim=(2, 3))
+
+    def _convolve(
+        self,
+        x: torch.Tensor,
+        kernel: torch.Tensor,
+        resample_filter: torch.Tensor,
+        bias: torch.Tensor | None,
+    ) -> torch.Tensor:
+        if self.upsample:
+            return upsample_conv2d(x, kernel, resample_filter, bias=bias)
+        return F.conv2d(x, kernel, bias=bias, padding=kernel.shape[-1] // 2)
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        w: torch.Tensor,
+        resample_filter: torch.Tensor,
+        *,
+        input_gain: float = 1.0,
+        noise: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """conv(x, W * style) (demodulated) + noise + bias, before any activation."""
+        styles = self.affine(w)  # [B, in]
+        kernel, energy = self._kernel_and_energy()
+        if self.demodulate:
+            out_scale = torch.rsqrt(styles.square() @ energy.T + 1e-8) * input_gain  # [B, out]
+        else:
+            styles, out_scale = styles * input_gain, None
+        bias = self.bias.view(1, -1, 1, 1)
+        if x.shape[0] == 1:  # fold both scalings into the weights of one plain convolution
+            factor = styles[0].view(1, -1)  # [1, in]
+            if out_scale is not None:
+                factor = out_scale[0, :, None] * factor  # [out, in]
+            if self.upsample:  # the transposed-conv kernel is laid out [in, out, k, k]
+                factor = factor.T
+            y = self._convolve(x, kernel * factor[:, :, None, None], resample_filter, self.bias)
+            return y if noise is None else y.add_(noise)
+        y = self._convolve(x * styles[:, :, None, None], kernel, resample_filter, None)
+        offset = bias if noise is None else noise + bias
+        if out_scale is None:
+            return y.add_(offset)
+        return torch.addcmul(offset, y, out_scale[:, :, None, None])
 
 
-class StyleConv(nn.Module):
-    """Modulated 3x3 convolution (optionally upsampling), then noise, bias and leaky ReLU."""
+class StyleConv(ModulatedConv2d):
+    """Modulated 3x3 convolution (optionally upsampling), noise, bias and leaky ReLU.
+
+    The activation's gain of sqrt(2) is left to the next layer (its `input_gain`).
+    """
 
     def __init__(
         self, w_dim: int, in_channels: int, out_channels: int, resolution: int, *, upsample: bool
     ):
-        super().__init__()
-        self.affine = nn.Linear(w_dim, in_channels)
-        self.weight = nn.Parameter(torch.zeros(out_channels, in_channels, 3, 3))
-        self.bias = nn.Parameter(torch.zeros(out_channels))
+        super().__init__(w_dim, in_channels, out_channels, 3, demodulate=True, upsample=upsample)
         self.noise_strength = nn.Parameter(torch.zeros(()))
         self.register_buffer("noise_const", torch.zeros(1, 1, resolution, resolution))
-        self.upsample = upsample
 
     def forward(
-        self, x: torch.Tensor, w: torch.Tensor, kernel: torch.Tensor, noise_mode: NoiseMode
+        self,
+        x: torch.Tensor,
+        w: torch.Tensor,
+        resample_filter: torch.Tensor,
+        noise_mode: NoiseMode,
+        input_gain: float = 1.0,
     ) -> torch.Tensor:
-        x = modulated_conv2d(
-            x, self.weight, self.affine(w), demodulate=True, upsample=self.upsample, kernel=kernel
-        )
+        noise = None
         if noise_mode == "const":
-            x = x.add_(self.noise_const * self.noise_strength)
+            noise = self.noise_const * self.noise_strength
         elif noise_mode == "random":
-            noise = torch.randn(x.shape[0], 1, *x.shape[2:], device=x.device, dtype=x.dtype)
-            x = x.add_(noise * self.noise_strength)
-        return _lrelu(x.add_(self.bias.view(1, -1, 1, 1)))
-
-
-class ToRGB(nn.Module):
-    """Modulated 1x1 convolution to RGB, without demodulation or activation."""
-
-    def __init__(self, w_dim: int, in_channels: int, out_channels: int):
-        super().__init__()
-        self.affine = nn.Linear(w_dim, in_channels)
-        self.weight = nn.Parameter(torch.zeros(out_channels, in_channels, 1, 1))
-        self.bias = nn.Parameter(torch.zeros(out_channels))
-
-    def forward(self, x: torch.Tensor, w: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
-        x = modulated_conv2d(
-            x, self.weight, self.affine(w), demodulate=False, upsample=False, kernel=kernel
-        )
-        return x.add_(self.bias.view(1, -1, 1, 1))
+            size = self.noise_const.shape[2:]
+            noise = torch.randn(x.shape[0], 1, *size, device=x.device, dtype=x.dtype)
+            noise = noise * self.noise_strength
+        y = super().forward(x, w, resample_filter, input_gain=input_gain, noise=noise)
+        return F.leaky_relu_(y, 0.2)
 
 
 class SynthesisBlock(nn.Module):
@@ -193,7 +243,7 @@ class SynthesisBlock(nn.Module):
         else:
             self.conv0 = StyleConv(w_dim, in_channels, out_channels, resolution, upsample=True)
         self.conv1 = StyleConv(w_dim, out_channels, out_channels, resolution, upsample=False)
-        self.to_rgb = ToRGB(w_dim, out_channels, config.img_channels)
+        self.to_rgb = ModulatedConv2d(w_dim, out_channels, config.img_channels, 1, demodulate=False)
         self.num_ws = 2 if self.conv0 is None else 3
 
     def forward(
@@ -201,17 +251,20 @@ class SynthesisBlock(nn.Module):
         x: torch.Tensor | None,
         img: torch.Tensor | None,
         ws: torch.Tensor,
-        kernel: torch.Tensor,
+        resample_filter: torch.Tensor,
         noise_mode: NoiseMode,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         if self.conv0 is None:
             x = self.const.unsqueeze(0).expand(ws.shape[0], -1, -1, -1)
-            x = self.conv1(x, ws[:, 0], kernel, noise_mode)
+            # oneDNN's CPU convolutions run faster on channels-last (NHWC) activations.
+            if x.device.type == "cpu":
+                x = x.contiguous(memory_format=torch.channels_last)
+            x = self.conv1(x, ws[:, 0], resample_filter, noise_mode)
         else:
-            x = self.conv0(x, ws[:, 0], kernel, noise_mode)
-            x = self.conv1(x, ws[:, 1], kernel, noise_mode)
-        rgb = self.to_rgb(x, ws[:, self.num_ws - 1], kernel)
-        img = rgb if img is None else upsample2x(img, kernel).add_(rgb)
+            x = self.conv0(x, ws[:, 0], resample_filter, noise_mode, input_gain=_ACTIVATION_GAIN)
+            x = self.conv1(x, ws[:, 1], resample_filter, noise_mode, input_gain=_ACTIVATION_GAIN)
+        rgb = self.to_rgb(x, ws[:, self.num_ws - 1], resample_filter, input_gain=_ACTIVATION_GAIN)
+        img = rgb if img is None else upsample2x(img, resample_filter).add_(rgb)
         return x, img
 
 
@@ -249,7 +302,7 @@ class SynthesisNetwork(nn.Module):
         for block in self.blocks:
             x, img = block(x, img, ws[:, first_w : first_w + block.num_ws], kernel, noise_mode)
             first_w += block.num_ws - 1
-        return img
+        return img.contiguous()
 
 
 class StyleGAN2Generator(nn.Module):
