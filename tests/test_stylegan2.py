@@ -10,6 +10,7 @@ import gan_kit
 from gan_kit.errors import InvalidInputError
 from gan_kit.latents import z_from_seeds
 from gan_kit.loading.stylegan2_tf import write_generator
+from gan_kit.loading.tf_network_pickle import read_networks, write_networks
 from gan_kit.models.stylegan2 import StyleGAN2Config, StyleGAN2Generator
 
 TOLERANCE = 1e-4
@@ -63,16 +64,58 @@ def test_style_mixing_matches_reference(generator, stylegan2_reference):
     assert max_error(image, stylegan2_reference["img_mix_coarse0_from_seed0"]) <= TOLERANCE
 
 
-def test_one_sample_renders_as_in_a_batch(generator, stylegan2_reference):
-    # A single sample takes the modulated-weights path, a batch the modulated-activations one.
+@pytest.mark.parametrize("noise_mode", ["const", "none"])
+def test_batched_and_one_by_one_rendering_agree(generator, stylegan2_reference, noise_mode):
+    # One by one, styles modulate the weights; batched, they modulate the activations.
+    ws = torch.from_numpy(stylegan2_reference["ws"]) + torch.randn(3, 10, 64) * 0.3
+    batched = generator.synthesis(ws, noise_mode=noise_mode, one_by_one=False)
+    one_by_one = generator.synthesis(ws, noise_mode=noise_mode, one_by_one=True)
+    torch.testing.assert_close(one_by_one, batched, rtol=1e-5, atol=1e-5)
+    assert not torch.allclose(batched[0], batched[1])
+
+
+def test_batched_path_matches_reference(generator, stylegan2_reference):
     ws = torch.from_numpy(stylegan2_reference["ws"])
-    alone = torch.cat([generator.synthesis(ws[i : i + 1]) for i in range(3)])
-    torch.testing.assert_close(alone, generator.synthesis(ws), rtol=1e-5, atol=1e-5)
+    image = generator.synthesis(ws, one_by_one=False)
+    assert max_error(image, stylegan2_reference["img_const"]) <= TOLERANCE
 
 
 def test_full_call_is_mapping_then_synthesis(generator, stylegan2_reference):
     image = generator(z_from_seeds([0, 1, 2], 64), psi=0.7)
     assert max_error(image, stylegan2_reference["img_const"]) <= TOLERANCE
+
+
+def tf_mapping(variables: dict[str, np.ndarray], z: np.ndarray, lrmul: float) -> np.ndarray:
+    """NVIDIA's TF G_mapping written out in numpy: normalised z through lrelu dense layers."""
+    x = z / np.sqrt(np.mean(z**2, axis=1, keepdims=True) + 1e-8)
+    for i in range(sum(name.endswith("/weight") for name in variables)):
+        weight, bias = variables[f"Dense{i}/weight"], variables[f"Dense{i}/bias"]
+        x = x @ weight * (lrmul / np.sqrt(weight.shape[0])) + bias * lrmul
+        x = np.where(x > 0, x, 0.2 * x) * np.sqrt(2)
+    return x
+
+
+def test_mapping_follows_the_tf_formula_where_z_matters(stylegan2_pickle, tmp_path):
+    # The fixture's random mapping weights, shrunk 100x per layer by lrmul 0.01, make w
+    # independent of z; rescaled non-square weights make every seed count here.
+    networks = read_networks(stylegan2_pickle)
+    mapping = networks[2].components["mapping"]
+    rng = np.random.default_rng(0)
+    widths = [64, 48, 40, 32, 64, 64, 64, 64, 64]
+    for i in range(8):
+        mapping.variables[f"Dense{i}/weight"] = (
+            rng.standard_normal((widths[i], widths[i + 1])).astype(np.float32) * 100
+        )
+        mapping.variables[f"Dense{i}/bias"] = rng.standard_normal(widths[i + 1]).astype(np.float32)
+    path = tmp_path / "mapping.pkl"
+    write_networks(path, networks)
+    generator = gan_kit.load(path)
+    assert generator.config.mapping_widths == (48, 40, 32, 64, 64, 64, 64)
+    z = z_from_seeds([0, 1, 2], 64)
+    ws = generator.mapping(z)
+    expected = tf_mapping(mapping.variables, z.numpy().astype(np.float64), lrmul=0.01)
+    assert max_error(ws[:, 0], expected) <= TOLERANCE * np.abs(expected).max()
+    assert (ws[0] - ws[1]).abs().max() > 0.1 * ws.abs().max()
 
 
 def test_truncation_cutoff_and_psi_beyond_one(generator):

@@ -285,8 +285,15 @@ class SynthesisNetwork(nn.Module):
             "resample_kernel", make_filter(config.resample_filter), persistent=False
         )
 
-    def forward(self, ws: torch.Tensor, noise_mode: NoiseMode = "const") -> torch.Tensor:
-        """Render ws; noise "const" uses the stored noise maps, "random" fresh, "none" none."""
+    def forward(
+        self, ws: torch.Tensor, noise_mode: NoiseMode = "const", one_by_one: bool | None = None
+    ) -> torch.Tensor:
+        """Render ws; noise "const" uses the stored noise maps, "random" fresh, "none" none.
+
+        `one_by_one` renders the samples of a batch separately, each as plain convolutions
+        with its own modulated weights; None chooses it on the CPU, where batching large
+        images only adds memory traffic (measured in BENCHMARKS.md), and not on GPUs.
+        """
         if noise_mode not in ("const", "random", "none"):
             raise InvalidInputError(
                 f"noise_mode must be 'const', 'random' or 'none', got {noise_mode!r}"
@@ -297,10 +304,19 @@ class SynthesisNetwork(nn.Module):
             raise InvalidInputError(
                 f"ws must have shape [batch, {self.num_ws}, {self.w_dim}], got {list(ws.shape)}"
             )
+        if one_by_one is None:
+            one_by_one = ws.device.type == "cpu"
+        if one_by_one and ws.shape[0] > 1:
+            return torch.cat([self._render(w.unsqueeze(0), noise_mode) for w in ws])
+        return self._render(ws, noise_mode)
+
+    def _render(self, ws: torch.Tensor, noise_mode: NoiseMode) -> torch.Tensor:
         x = img = None
         first_w = 0
         for block in self.blocks:
-            x, img = block(x, img, ws[:, first_w : first_w + block.num_ws], kernel, noise_mode)
+            x, img = block(
+                x, img, ws[:, first_w : first_w + block.num_ws], self.resample_kernel, noise_mode
+            )
             first_w += block.num_ws - 1
         return img.contiguous()
 
