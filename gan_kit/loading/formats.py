@@ -8,7 +8,7 @@ from pathlib import Path
 
 from torch import nn
 
-from gan_kit.loading import stylegan2_tf, tf_network_pickle
+from gan_kit.loading import biggan_checkpoints, stylegan2_tf, tf_network_pickle
 
 
 @dataclass(frozen=True)
@@ -25,5 +25,15 @@ CHECKPOINT_FORMATS: tuple[CheckpointFormat, ...] = (
         "NVIDIA TF StyleGAN2 pickle (G, D, Gs)",
         tf_network_pickle.recognises,
         stylegan2_tf.build_generator,
+    ),
+    CheckpointFormat(
+        "anime BigGAN (run39) PyTorch state dict (HighCWu/anime-biggan-pytorch layout)",
+        biggan_checkpoints.recognises_torch_file,
+        biggan_checkpoints.build_from_torch_file,
+    ),
+    CheckpointFormat(
+        "anime BigGAN (run39) TF checkpoint (folder, prefix or .index)",
+        biggan_checkpoints.recognises_tf_checkpoint,
+        biggan_checkpoints.build_from_tf_checkpoint,
     ),
 )
