@@ -72,7 +72,7 @@ def tf_copy(tf_dir: Path, tmp_path: Path) -> Path:
 
 def images(generator: BigGANGenerator, z, y) -> np.ndarray:
     with torch.no_grad():
-        return generator(torch.as_tensor(z), y).numpy()
+        return generator(torch.as_tensor(z), y).cpu().numpy()
 
 
 def max_error(a: np.ndarray, b: np.ndarray) -> float:
@@ -80,6 +80,15 @@ def max_error(a: np.ndarray, b: np.ndarray) -> float:
 
 
 # --- conformance -------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_cuda_matches_reference(bin_path, reference, monkeypatch):
+    # cuDNN may use TF32 for float32 convolutions (PyTorch's default): compare in full float32.
+    monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)
+    G = gan_kit.load(bin_path, device="cuda")
+    classes = torch.from_numpy(reference["classes"]).cuda()
+    assert max_error(images(G, reference["z"], classes), reference["img"]) <= TOLERANCE
 
 
 @pytest.mark.parametrize("checkpoint", ["biggan_tiny.bin", "biggan_tiny_tf", "prefix", "index"])
