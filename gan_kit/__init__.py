@@ -4,11 +4,25 @@ from gan_kit.errors import (
     CheckpointMismatchError,
     CheckpointNotFoundError,
     CorruptCheckpointError,
+    DownloadError,
     GanKitError,
+    UnknownModelError,
     UnsafePickleError,
     UnsupportedCheckpointError,
 )
+from gan_kit.explore import (
+    Explorer,
+    Grid,
+    explorer,
+    mixing_matrix,
+    psi_sweep,
+    render_recipe,
+    sample_grid,
+    save_animation,
+)
 from gan_kit.loading import load
+from gan_kit.recipes import Recipe, recipe_from_png
+from gan_kit.zoo import convert, models
 
 __version__ = "0.1.0"
 
@@ -16,9 +30,23 @@ __all__ = [
     "CheckpointMismatchError",
     "CheckpointNotFoundError",
     "CorruptCheckpointError",
+    "DownloadError",
+    "Explorer",
     "GanKitError",
+    "Grid",
+    "Recipe",
+    "UnknownModelError",
     "UnsafePickleError",
     "UnsupportedCheckpointError",
     "__version__",
+    "convert",
+    "explorer",
     "load",
+    "mixing_matrix",
+    "models",
+    "psi_sweep",
+    "recipe_from_png",
+    "render_recipe",
+    "sample_grid",
+    "save_animation",
 ]

@@ -29,3 +29,23 @@ class CheckpointMismatchError(UnsupportedCheckpointError):
 
 class InvalidInputError(GanKitError, ValueError):
     """An argument is out of range or of the wrong shape."""
+
+
+class UnknownModelError(CheckpointNotFoundError):
+    """A name is neither a registered model, a local file, nor a URL."""
+
+
+class DownloadError(GanKitError):
+    """A download failed (network, HTTP status, size or checksum), or is impossible offline."""
+
+
+class MissingDependencyError(GanKitError, ImportError):
+    """An optional package that this feature needs is not installed; the message says which."""
+
+
+class ExportError(GanKitError):
+    """An image or animation file could not be written or read (folder, permissions, encoder)."""
+
+
+class OutputExistsError(ExportError, FileExistsError):
+    """The output file exists and overwriting was not asked for."""

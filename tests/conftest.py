@@ -7,6 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from gan_kit.explore import Explorer, explorer
+
 CONFORMANCE_DIR = Path(__file__).resolve().parents[2] / "shared" / "conformance"
 
 
@@ -29,3 +31,26 @@ def stylegan2_pickle(conformance_dir: Path) -> Path:
 def stylegan2_reference(conformance_dir: Path) -> dict[str, np.ndarray]:
     with np.load(conformance_dir / "stylegan2_tiny_tf_ref.npz") as arrays:
         return dict(arrays)
+
+
+@pytest.fixture(scope="session")
+def biggan_checkpoint(conformance_dir: Path) -> Path:
+    return conformance_dir / "biggan_tiny.bin"
+
+
+@pytest.fixture(scope="session")
+def biggan_reference(conformance_dir: Path) -> dict[str, np.ndarray]:
+    with np.load(conformance_dir / "biggan_tiny_ref.npz") as arrays:
+        return dict(arrays)
+
+
+@pytest.fixture(scope="session")
+def stylegan2_explorer(stylegan2_pickle: Path) -> Explorer:
+    """The tiny conformance StyleGAN2 (64 px, 10 ws) behind the exploration interface."""
+    return explorer(stylegan2_pickle, device="cpu")
+
+
+@pytest.fixture(scope="session")
+def biggan_explorer(biggan_checkpoint: Path) -> Explorer:
+    """The tiny conformance BigGAN (256 px, 7 z chunks, 1000 classes) behind the interface."""
+    return explorer(biggan_checkpoint, device="cpu")

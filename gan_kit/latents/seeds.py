@@ -1,8 +1,14 @@
-"""Seeds -> z, with the convention of NVIDIA's StyleGAN2 scripts.
+"""Seeds -> latent codes, reproducibly on any machine.
 
-`np.random.RandomState(seed).randn(1, z_dim)` is what NVIDIA's generate scripts draw, so
-a seed gives the image that the original TF code gave (with the stored noise maps). Numpy's
-legacy generator is used because it is bit-for-bit stable across versions and machines.
+Numpy's legacy `RandomState` is used because its streams are bit-for-bit stable across
+numpy versions, operating systems and CPUs (torch's generators are not promised to be).
+
+- StyleGAN2 (`z_from_seeds`): NVIDIA's scripts' convention,
+  `np.random.RandomState(seed).randn(1, z_dim)`, so a seed gives the image that the
+  original TF code gave (with the stored noise maps).
+- BigGAN (`truncated_normal_from_seeds`): a standard normal truncated to [-bound, bound]
+  by redrawing, from `np.random.RandomState(seed)`; see that function for the exact order
+  of draws. The truncation psi then scales it (done by the caller, not here).
 """
 
 from __future__ import annotations
@@ -18,8 +24,8 @@ from gan_kit.errors import InvalidInputError
 MAX_SEED = 2**32 - 1
 
 
-def z_from_seeds(seeds: int | Iterable[int], z_dim: int) -> torch.Tensor:
-    """z [len(seeds), z_dim] (float32, CPU), row i drawn from `seeds[i]` as NVIDIA's scripts do."""
+def checked_seeds(seeds: int | Iterable[int]) -> list[int]:
+    """`seeds` as a non-empty list of ints in 0..MAX_SEED (numpy's seed range), else an error."""
     seed_list = [seeds] if isinstance(seeds, numbers.Integral) else list(seeds)
     if not seed_list:
         raise InvalidInputError("give at least one seed")
@@ -30,5 +36,33 @@ def z_from_seeds(seeds: int | Iterable[int], z_dim: int) -> torch.Tensor:
             or not 0 <= seed <= MAX_SEED
         ):
             raise InvalidInputError(f"seeds must be integers from 0 to {MAX_SEED}, got {seed!r}")
-    rows = [np.random.RandomState(int(seed)).randn(1, z_dim) for seed in seed_list]
+    return [int(seed) for seed in seed_list]
+
+
+def z_from_seeds(seeds: int | Iterable[int], z_dim: int) -> torch.Tensor:
+    """z [len(seeds), z_dim] (float32, CPU), row i drawn from `seeds[i]` as NVIDIA's scripts do."""
+    rows = [np.random.RandomState(seed).randn(1, z_dim) for seed in checked_seeds(seeds)]
     return torch.from_numpy(np.concatenate(rows).astype(np.float32))
+
+
+def truncated_normal_from_seeds(
+    seeds: int | Iterable[int], dim: int, bound: float = 2.0
+) -> torch.Tensor:
+    """Truncated-normal latents [len(seeds), dim] (float32, CPU), row i from `seeds[i]`.
+
+    Exactly: `rs = np.random.RandomState(seed); x = rs.randn(dim)`; then, while any
+    |x| > bound, the offending entries (in index order) are replaced by `rs.randn(count)`.
+    The result follows truncnorm(-bound, bound) (the Tensorfork BigGAN scripts' bound is 2).
+    """
+    if not bound > 0:
+        raise InvalidInputError(f"the truncation bound must be positive, got {bound}")
+    rows = []
+    for seed in checked_seeds(seeds):
+        state = np.random.RandomState(seed)
+        row = state.randn(dim)
+        outside = np.abs(row) > bound
+        while outside.any():
+            row[outside] = state.randn(int(outside.sum()))
+            outside = np.abs(row) > bound
+        rows.append(row)
+    return torch.from_numpy(np.stack(rows).astype(np.float32))

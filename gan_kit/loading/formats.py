@@ -8,7 +8,14 @@ from pathlib import Path
 
 from torch import nn
 
-from gan_kit.loading import biggan_checkpoints, stylegan2_tf, tf_network_pickle
+from gan_kit.loading import (
+    ada_pickle,
+    biggan_checkpoints,
+    converted,
+    rosinality,
+    stylegan2_tf,
+    tf_network_pickle,
+)
 
 
 @dataclass(frozen=True)
@@ -35,5 +42,20 @@ CHECKPOINT_FORMATS: tuple[CheckpointFormat, ...] = (
         "anime BigGAN (run39) TF checkpoint (folder, prefix or .index)",
         biggan_checkpoints.recognises_tf_checkpoint,
         biggan_checkpoints.build_from_tf_checkpoint,
+    ),
+    CheckpointFormat(
+        "gan_kit converted file (safetensors + JSON config, from gan_kit.convert)",
+        converted.recognises,
+        converted.build,
+    ),
+    CheckpointFormat(
+        "rosinality stylegan2-pytorch StyleGAN2 checkpoint (.pt with 'g_ema', or its state dict)",
+        rosinality.recognises,
+        rosinality.build_generator,
+    ),
+    CheckpointFormat(
+        "stylegan2-ada-pytorch network pickle (StyleGAN2 G_ema; its code is never run)",
+        ada_pickle.recognises,
+        ada_pickle.build_generator,
     ),
 )

@@ -1,0 +1,262 @@
+"""The `gan-kit` command line (also `python -m gan_kit`): list models, render seed grids,
+style-mixing matrices and interpolation animations, and render a saved PNG's recipe again.
+
+Every rendering command takes `--model` (a zoo name, URL or path, resolved by
+`gan_kit.load` through `gan_kit.explorer`, the one resolver) and `--device`. Bad input
+exits with status 2 and a one-line message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from gan_kit.errors import GanKitError, InvalidInputError
+from gan_kit.explore import NOISE_MODES, explorer, model_reference
+from gan_kit.explore.animation import animation_writer, save_animation
+from gan_kit.explore.grids import mixing_matrix, render_recipe, sample_grid
+from gan_kit.export.paths import checked_output_path
+from gan_kit.latents.classes import parse_class
+from gan_kit.latents.interpolation import EASINGS, INTERPOLATIONS
+from gan_kit.recipes import recipe_from_png
+
+MAX_SEEDS = 100_000  # more seeds than any grid or animation can hold
+_SEED_PART = re.compile(r"(\d+)(?:-(\d+))?")
+
+
+def parse_seeds(text: str) -> list[int]:
+    """Seeds from text like "0-7,12,20-23" (inclusive ranges)."""
+    seeds: list[int] = []
+    for part in text.split(","):
+        match = _SEED_PART.fullmatch(part.strip())
+        if match is None:
+            raise InvalidInputError(
+                f"cannot read the seeds {text!r}: write non-negative integers and ranges, "
+                "e.g. 0-7,12"
+            )
+        first, last = int(match[1]), int(match[2] or match[1])
+        if last < first:
+            raise InvalidInputError(f"the seed range {part!r} runs backwards")
+        if len(seeds) + last - first + 1 > MAX_SEEDS:
+            raise InvalidInputError(f"at most {MAX_SEEDS} seeds, got more in {text!r}")
+        seeds.extend(range(first, last + 1))
+    return seeds
+
+
+def _argument(parse: Callable[[str], object]) -> Callable[[str], object]:
+    """An argparse type from a parser that raises InvalidInputError, keeping its message."""
+
+    def parse_argument(text: str) -> object:
+        try:
+            return parse(text)
+        except InvalidInputError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    parse_argument.__name__ = parse.__name__
+    return parse_argument
+
+
+def parse_psi(text: str) -> float:
+    """A psi value (argparse type): a number; NaN and infinities are refused later."""
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"psi must be a number, got {text!r}") from None
+
+
+def grid_axes(seeds: int, psis: int, classes: int) -> tuple[str, str | None]:
+    """(rows, columns) for a grid: the axes with several values, in the order seed, psi,
+    class; one such axis goes down (wrapped into columns), two make rows and columns."""
+    varying = [axis for axis, n in (("seed", seeds), ("psi", psis), ("class", classes)) if n > 1]
+    if len(varying) > 2:
+        raise InvalidInputError("give several values for at most two of seeds, psi and classes")
+    rows = varying[0] if varying else "seed"
+    return rows, (varying[1] if len(varying) == 2 else None)
+
+
+def _output_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA if available)")
+    parser.add_argument("--batch-size", type=int, help="images per batch (default: automatic)")
+    parser.add_argument("--out", type=Path, required=True, help="the file to write")
+    parser.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _sampling_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True, help="zoo name, URL or checkpoint path")
+    parser.add_argument("--cutoff", type=int, help="StyleGAN2: truncate only the first N ws")
+    parser.add_argument("--noise", choices=NOISE_MODES, default="const", help="StyleGAN2 noise")
+    _output_options(parser)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gan-kit", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("models", help="list the models and checkpoint formats gan_kit loads")
+
+    generate = commands.add_parser("generate", help="seeds -> a labelled grid PNG with recipe")
+    _sampling_options(generate)
+    generate.add_argument("--seeds", type=_argument(parse_seeds), required=True, help="e.g. 0-7,12")
+    generate.add_argument(
+        "--psi", type=parse_psi, nargs="+", default=[1.0], help="truncation psi, one or several"
+    )
+    generate.add_argument(
+        "--classes",
+        type=_argument(parse_class),
+        nargs="+",
+        help='BigGAN classes: 3 or blends "3:0.5+7:0.5"',
+    )
+    generate.add_argument("--columns", type=int, help="columns when only one axis varies")
+    generate.add_argument("--no-labels", action="store_true", help="leave out the labels")
+
+    mix = commands.add_parser("mix", help="a style-mixing matrix PNG (sources x destinations)")
+    _sampling_options(mix)
+    mix.add_argument("--psi", type=parse_psi, default=1.0, help="truncation psi (default 1)")
+    mix.add_argument(
+        "--sources", type=_argument(parse_seeds), required=True, help="seeds down the side"
+    )
+    mix.add_argument(
+        "--destinations", type=_argument(parse_seeds), required=True, help="seeds on top"
+    )
+    mix.add_argument("--layers", nargs="+", required=True, help="slots or groups to take")
+    mix.add_argument("--no-labels", action="store_true", help="leave out the labels")
+
+    animate = commands.add_parser("interpolate", help="keyframe seeds -> a GIF or MP4")
+    _sampling_options(animate)
+    animate.add_argument("--psi", type=parse_psi, default=1.0, help="truncation psi (default 1)")
+    animate.add_argument(
+        "--seeds", type=_argument(parse_seeds), required=True, help="keyframes, >= 2"
+    )
+    animate.add_argument(
+        "--classes", type=_argument(parse_class), nargs="+", help="one, or one per seed"
+    )
+    animate.add_argument("--frames", type=int, default=24, help="frames per segment (24)")
+    animate.add_argument("--loop", action="store_true", help="return to the first keyframe")
+    animate.add_argument("--method", choices=sorted(INTERPOLATIONS), help="default: slerp in z")
+    animate.add_argument("--space", choices=("z", "w"), default="z", help="w: StyleGAN2 only")
+    animate.add_argument("--easing", choices=sorted(EASINGS), default="linear")
+    animate.add_argument("--layers", nargs="+", help="animate only these slots or groups")
+    animate.add_argument("--fps", type=float, default=15.0, help="frames per second (15)")
+
+    rerender = commands.add_parser("rerender", help="render a gan_kit PNG again from its recipe")
+    rerender.add_argument("image", type=Path, help="a PNG saved by gan_kit")
+    rerender.add_argument("--model", help="use this model instead of the recipe's")
+    _output_options(rerender)
+    return parser
+
+
+def list_models() -> str:
+    """The zoo's models and the local checkpoint formats, as text."""
+    from gan_kit.loading.formats import CHECKPOINT_FORMATS
+    from gan_kit.zoo import MODELS
+
+    lines = ["Models by name (--model NAME):"]
+    lines += [
+        f"  {entry.name:<22} {entry.kind:<9} {entry.resolution:>4} px  {entry.description}"
+        for entry in MODELS.values()
+    ]
+    lines += ["", "Local files (--model PATH), recognised by content:"]
+    lines += [f"  - {checkpoint_format.description}" for checkpoint_format in CHECKPOINT_FORMATS]
+    lines += ["", "and http(s) URLs of such files (--model URL)."]
+    return "\n".join(lines)
+
+
+def _render_options(args: argparse.Namespace) -> dict:
+    return dict(noise_mode=args.noise, batch_size=args.batch_size, progress=not args.quiet)
+
+
+def _generate(args: argparse.Namespace) -> Path:
+    classes = args.classes
+    rows, columns = grid_axes(len(args.seeds), len(args.psi), len(classes or ()))
+    grid = sample_grid(
+        explorer(args.model, args.device),
+        args.seeds,
+        psi=args.psi,
+        classes=classes,
+        rows=rows,
+        columns=columns,
+        num_columns=args.columns,
+        cutoff=args.cutoff,
+        labels=not args.no_labels,
+        **_render_options(args),
+    )
+    return grid.save_png(args.out, overwrite=args.overwrite)
+
+
+def _mix(args: argparse.Namespace) -> Path:
+    grid = mixing_matrix(
+        explorer(args.model, args.device),
+        args.sources,
+        args.destinations,
+        args.layers,
+        psi=args.psi,
+        cutoff=args.cutoff,
+        labels=not args.no_labels,
+        **_render_options(args),
+    )
+    return grid.save_png(args.out, overwrite=args.overwrite)
+
+
+def _interpolate(args: argparse.Namespace) -> Path:
+    model = explorer(args.model, args.device)
+    styles = model.interpolate(
+        model.latents(args.seeds, args.classes),
+        args.frames,
+        loop=args.loop,
+        method=args.method,
+        space=args.space,
+        easing=args.easing,
+        psi=args.psi,
+        cutoff=args.cutoff,
+        layers=args.layers,
+    )
+    return save_animation(
+        model, styles, args.out, fps=args.fps, overwrite=args.overwrite, **_render_options(args)
+    )
+
+
+def _check_output(args: argparse.Namespace) -> None:
+    """Fail on a bad output path before loading or rendering anything."""
+    suffix = ".png"
+    if args.command == "interpolate":
+        animation_writer(args.out)
+        suffix = args.out.suffix.lower()
+    checked_output_path(args.out, suffix, overwrite=args.overwrite)
+
+
+def _rerender(args: argparse.Namespace) -> Path:
+    recipe = recipe_from_png(args.image)
+    if args.model is not None:
+        recipe = replace(recipe, model=model_reference(args.model))
+    grid = render_recipe(
+        recipe, device=args.device, batch_size=args.batch_size, progress=not args.quiet
+    )
+    return grid.save_png(args.out, overwrite=args.overwrite)
+
+
+COMMANDS = {
+    "generate": _generate,
+    "mix": _mix,
+    "interpolate": _interpolate,
+    "rerender": _rerender,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0, or 2 for bad input)."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "models":
+            print(list_models())
+            return 0
+        _check_output(args)
+        written = COMMANDS[args.command](args)
+    except GanKitError as error:
+        print(f"gan-kit: error: {error}", file=sys.stderr)
+        return 2
+    print(written)
+    return 0

@@ -1,0 +1,5 @@
+"""Built-in demo models: procedural anime faces, and the recipes that train a tiny StyleGAN2
+and a tiny run39 BigGAN on them and write them in their published formats.
+
+`gan_kit.demo.faces` draws the data; `python -m gan_kit.demo.train` trains and exports.
+"""

@@ -1,0 +1,39 @@
+"""Exploring a generator without caring which kind it is: seeds, truncation, named layer
+slots, mixing, interpolation, rendering and grids.
+
+    import gan_kit
+    ex = gan_kit.explorer("portraits.pkl")        # a path, zoo name, URL or loaded generator
+    styles = ex.seed_styles([1, 2], psi=0.7)      # StyleGAN2: ws [2, 16, 512]
+    ex.render_pil(ex.mix(styles[:1], styles[1:], "coarse"))[0]  # 1 with 2's coarse layers
+    gan_kit.psi_sweep(ex, [1, 2], [0.5, 0.7, 1.0]).save_png("sweep.png")  # with its recipe
+    frames = ex.interpolate(ex.latents([1, 2, 3]), 30, loop=True, easing="ease-in-out")
+    gan_kit.save_animation(ex, frames, "loop.gif", fps=15)
+"""
+
+from __future__ import annotations
+
+from gan_kit.explore.animation import save_animation
+from gan_kit.explore.base import NOISE_MODES, Explorer, Latents, NoiseMode
+from gan_kit.explore.biggan import BigGANExplorer
+from gan_kit.explore.factory import explorer, model_reference
+from gan_kit.explore.grids import Grid, mixing_matrix, psi_sweep, render_recipe, sample_grid
+from gan_kit.explore.memory import OutputTooLargeError
+from gan_kit.explore.stylegan2 import StyleGAN2Explorer
+
+__all__ = [
+    "NOISE_MODES",
+    "BigGANExplorer",
+    "Explorer",
+    "Grid",
+    "Latents",
+    "NoiseMode",
+    "OutputTooLargeError",
+    "StyleGAN2Explorer",
+    "explorer",
+    "mixing_matrix",
+    "model_reference",
+    "psi_sweep",
+    "render_recipe",
+    "sample_grid",
+    "save_animation",
+]

@@ -1,0 +1,52 @@
+"""Animations: style codes (e.g. from `Explorer.interpolate`) rendered into a GIF or MP4."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from gan_kit.errors import InvalidInputError
+from gan_kit.explore.base import Explorer, NoiseMode
+from gan_kit.explore.images import to_uint8
+from gan_kit.export import write_gif, write_mp4
+
+ANIMATION_WRITERS: dict[str, Callable[..., Path]] = {".gif": write_gif, ".mp4": write_mp4}
+
+
+def animation_writer(path: str | os.PathLike[str]) -> Callable[..., Path]:
+    """The writer for `path`'s suffix: `write_gif` for .gif, `write_mp4` for .mp4."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in ANIMATION_WRITERS:
+        raise InvalidInputError(
+            f"an animation is written as {' or '.join(ANIMATION_WRITERS)}, not {path}"
+        )
+    return ANIMATION_WRITERS[suffix]
+
+
+def save_animation(
+    explorer: Explorer,
+    styles: torch.Tensor,
+    path: str | os.PathLike[str],
+    *,
+    fps: float | None = None,
+    overwrite: bool = False,
+    noise_mode: NoiseMode = "const",
+    batch_size: int | None = None,
+    progress: bool = False,
+) -> Path:
+    """Render one frame per style code into a GIF or MP4 (by the suffix); returns the path.
+
+    Frames stream into the encoder as they are rendered, and the writer checks the path
+    and fps before the first frame is rendered. `fps` None keeps the writer's default
+    (GIF 15, MP4 30).
+    """
+    writer = animation_writer(path)
+    batches = explorer.iter_render(
+        styles, noise_mode=noise_mode, batch_size=batch_size, progress=progress
+    )
+    frames = (frame for batch in batches for frame in to_uint8(batch))
+    rate = {} if fps is None else {"fps": fps}
+    return writer(frames, path, overwrite=overwrite, **rate)

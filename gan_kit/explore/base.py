@@ -1,0 +1,261 @@
+"""The model-neutral exploration interface: seeds -> latents -> styles -> images.
+
+Every model kind goes through the same three steps, so notebooks, widgets and the CLI
+never ask which kind they hold:
+
+1. `latents(seeds, classes)`: seed-level codes (`Latents`: z, and class vectors for a
+   conditional model), reproducible on any machine;
+2. `styles(latents, psi, cutoff)`: the truncated per-slot style code [B, *layout.shape]
+   whose named slots (`slots`, `slot_groups`) can be swapped (`mix`) or animated
+   (`interpolate(..., layers=...)`);
+3. `render(styles)`: images, as float tensors in [0, 1], uint8 arrays or PIL images, in
+   batches that fit the device.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+import numpy as np
+import torch
+from PIL import Image
+from torch import nn
+
+from gan_kit.errors import InvalidInputError
+from gan_kit.explore.images import to_pil, to_uint8
+from gan_kit.explore.memory import (
+    CPU_BATCH_SIZE,
+    OutputTooLargeError,
+    check_host_memory,
+    gpu_batch_size,
+)
+from gan_kit.latents.classes import ClassChoice, ClassSpec, class_choices
+from gan_kit.latents.interpolation import Easing, Method, interpolate
+from gan_kit.latents.slots import Layers, SlotLayout
+
+NoiseMode = Literal["const", "random", "none"]
+NOISE_MODES: tuple[str, ...] = ("const", "random", "none")
+Space = Literal["z", "w"]
+
+
+@dataclass(frozen=True)
+class Latents:
+    """Seed-level codes of a batch: z [B, z_dim], and class vectors [B, n_class] for
+    conditional models (None for unconditional ones)."""
+
+    z: torch.Tensor
+    classes: torch.Tensor | None = None
+
+    def __len__(self) -> int:
+        return self.z.shape[0]
+
+    def __getitem__(self, index: int | slice | Sequence[int] | torch.Tensor) -> Latents:
+        """The samples at `index` (an int keeps the batch dimension)."""
+        if isinstance(index, int):
+            index = slice(index, index + 1 if index != -1 else None)
+        return Latents(self.z[index], None if self.classes is None else self.classes[index])
+
+
+class Explorer(ABC):
+    """One generator behind the common interface; see the module doc for the steps."""
+
+    kind: ClassVar[str]
+    spaces: ClassVar[tuple[str, ...]]  # the latent spaces `interpolate` can work in
+
+    def __init__(self, generator: nn.Module, model: str | None = None) -> None:
+        self.generator = generator
+        self.model = model  # the reference it was loaded from (path, zoo name, URL), if any
+        self.layout = self._slot_layout()
+
+    # --- what the model offers ----------------------------------------------------------
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.generator.parameters()).device
+
+    @property
+    def resolution(self) -> int:
+        return self.generator.resolution
+
+    @property
+    def slots(self) -> tuple[str, ...]:
+        """The swappable slots, in the order the generator uses them."""
+        return self.layout.names
+
+    @property
+    def slot_groups(self) -> dict[str, tuple[str, ...]]:
+        """Named sets of slots (e.g. coarse / middle / fine)."""
+        return dict(self.layout.groups)
+
+    @property
+    def n_class(self) -> int:
+        """How many classes the model is conditioned on; 0 for an unconditional model."""
+        return getattr(self.generator, "n_class", 0)
+
+    @abstractmethod
+    def _slot_layout(self) -> SlotLayout: ...
+
+    def class_choices(
+        self, classes: ClassSpec | Sequence[ClassSpec] | None
+    ) -> tuple[ClassChoice, ...] | None:
+        """Normalised class choices, one per item (one for a single spec); None stays None."""
+        if classes is None:
+            return None
+        if not self.n_class:
+            raise InvalidInputError(f"{self.kind} models are unconditional: they take no classes")
+        return tuple(class_choices(classes, self.n_class))
+
+    # --- latents and styles -------------------------------------------------------------
+
+    @abstractmethod
+    def latents(
+        self,
+        seeds: int | Iterable[int],
+        classes: ClassSpec | Sequence[ClassSpec] | None = None,
+    ) -> Latents:
+        """The seed-level codes of `seeds` (one class spec for all samples, or one each)."""
+
+    @abstractmethod
+    def styles(
+        self, latents: Latents, psi: float | Sequence[float] = 1.0, cutoff: int | None = None
+    ) -> torch.Tensor:
+        """The truncated style codes [B, *layout.shape]; psi is one value or one per sample."""
+
+    @abstractmethod
+    def _synthesize(self, styles: torch.Tensor, noise_mode: NoiseMode) -> torch.Tensor:
+        """Images [B, 3, R, R] in [0, 1] (unclipped) of styles already on the device."""
+
+    def seed_styles(
+        self,
+        seeds: int | Iterable[int],
+        *,
+        psi: float | Sequence[float] = 1.0,
+        cutoff: int | None = None,
+        classes: ClassSpec | Sequence[ClassSpec] | None = None,
+    ) -> torch.Tensor:
+        """`styles(latents(seeds, classes), psi, cutoff)` in one call."""
+        return self.styles(self.latents(seeds, classes), psi=psi, cutoff=cutoff)
+
+    def mix(self, a: torch.Tensor, b: torch.Tensor, layers: Layers) -> torch.Tensor:
+        """Style codes `a` with the slots named by `layers` (slots or groups) taken from `b`."""
+        return self.layout.mix(a, b, layers)
+
+    def interpolate(
+        self,
+        keyframes: Latents,
+        frames_per_segment: int,
+        *,
+        loop: bool = False,
+        method: Method | None = None,
+        space: Space = "z",
+        easing: Easing = "linear",
+        psi: float = 1.0,
+        cutoff: int | None = None,
+        layers: Layers | None = None,
+    ) -> torch.Tensor:
+        """Style codes [N, *layout.shape] of a path through the keyframes' latents.
+
+        `space` "z" interpolates the latents (slerp by default, lerp for class vectors)
+        and truncates each frame; "w" (StyleGAN2) interpolates the truncated ws (lerp only).
+        With `layers`, only those slots move; the others keep the first keyframe's values.
+        See `gan_kit.latents.interpolation` for frame counts and loops.
+        """
+        if space not in self.spaces:
+            raise InvalidInputError(
+                f"{self.kind} models interpolate in {' or '.join(self.spaces)}, not {space!r}"
+            )
+        path = dict(frames_per_segment=frames_per_segment, loop=loop, easing=easing)
+        if space == "w":
+            if method not in (None, "lerp"):
+                raise InvalidInputError(f"w is interpolated with lerp only, not {method!r}")
+            frames = interpolate(self.styles(keyframes, psi, cutoff), method="lerp", **path)
+        else:
+            z = interpolate(keyframes.z, method=method or "slerp", **path)
+            classes = None
+            if keyframes.classes is not None:
+                classes = interpolate(keyframes.classes, method="lerp", **path)
+            frames = self.styles(Latents(z, classes), psi, cutoff)
+        if layers is None:
+            return frames
+        return self.mix(self.styles(keyframes[0], psi, cutoff), frames, layers)
+
+    # --- rendering ----------------------------------------------------------------------
+
+    def iter_render(
+        self,
+        styles: torch.Tensor,
+        *,
+        noise_mode: NoiseMode = "const",
+        batch_size: int | None = None,
+        progress: bool = False,
+    ) -> Iterator[torch.Tensor]:
+        """Render style codes batch by batch, yielding float images [b, 3, R, R] on the CPU.
+
+        Without `batch_size`: one image at a time on the CPU (see CPU_BATCH_SIZE); on a
+        GPU, one image first to measure its peak memory, then as many as fit in the free
+        memory (GPU pixels may then vary by a rounding step with the batch size). A batch
+        that runs out of GPU memory is retried at half the size; if even one image does
+        not fit, OutputTooLargeError.
+        """
+        if noise_mode not in NOISE_MODES:
+            raise InvalidInputError(
+                f"noise_mode must be one of {', '.join(NOISE_MODES)}, got {noise_mode!r}"
+            )
+        if batch_size is not None and batch_size < 1:
+            raise InvalidInputError(f"batch_size must be at least 1, got {batch_size}")
+        if len(styles) == 0:
+            raise InvalidInputError("no style codes to render: give at least one")
+        if tuple(styles.shape[1:]) != self.layout.shape:
+            raise InvalidInputError(
+                f"style codes must have shape [batch, {', '.join(map(str, self.layout.shape))}]"
+                f", got {list(styles.shape)}"
+            )
+        from tqdm.auto import tqdm
+
+        device = self.device
+        on_gpu = device.type == "cuda"
+        probing = on_gpu and batch_size is None
+        size = batch_size or (1 if on_gpu else CPU_BATCH_SIZE)
+        start = 0
+        with tqdm(total=len(styles), unit="image", disable=not progress) as bar:
+            while start < len(styles):
+                if probing:
+                    torch.cuda.reset_peak_memory_stats(device)
+                    baseline = torch.cuda.memory_allocated(device)
+                try:
+                    with torch.no_grad():
+                        chunk = styles[start : start + size].to(device)
+                        images = self._synthesize(chunk, noise_mode).cpu()
+                except torch.cuda.OutOfMemoryError:
+                    if size == 1:
+                        raise OutputTooLargeError(
+                            f"one {self.resolution} px image does not fit in the free memory "
+                            f"of {device}: free memory there, or use device='cpu'"
+                        ) from None
+                    size, probing = size // 2, False
+                    torch.cuda.empty_cache()
+                    continue
+                if probing:
+                    peak = torch.cuda.max_memory_allocated(device) - baseline
+                    size, probing = gpu_batch_size(peak, device), False
+                start += len(images)
+                bar.update(len(images))
+                yield images
+
+    def render(self, styles: torch.Tensor, **options) -> torch.Tensor:
+        """Images [N, 3, R, R], float32 in [0, 1] (StyleGAN2's [-1, 1] mapped affinely and
+        not clipped), on the CPU. Options as `iter_render`."""
+        check_host_memory(len(styles) * 3 * self.resolution**2 * 4, f"{len(styles)} images")
+        return torch.cat(list(self.iter_render(styles, **options)))
+
+    def render_uint8(self, styles: torch.Tensor, **options) -> np.ndarray:
+        """Images as uint8 [N, R, R, 3] (rounded, clipped). Options as `iter_render`."""
+        check_host_memory(len(styles) * 3 * self.resolution**2, f"{len(styles)} images")
+        return np.concatenate([to_uint8(batch) for batch in self.iter_render(styles, **options)])
+
+    def render_pil(self, styles: torch.Tensor, **options) -> list[Image.Image]:
+        """Images as RGB PIL images. Options as `iter_render`."""
+        return [to_pil(image) for image in self.render_uint8(styles, **options)]

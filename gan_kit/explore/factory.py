@@ -1,0 +1,46 @@
+"""`gan_kit.explorer`: the explorer of a model reference or a loaded generator."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from gan_kit.errors import UnsupportedCheckpointError
+from gan_kit.explore.base import Explorer
+from gan_kit.explore.biggan import BigGANExplorer
+from gan_kit.explore.stylegan2 import StyleGAN2Explorer
+from gan_kit.loading import load
+from gan_kit.models.biggan import BigGANGenerator
+from gan_kit.models.stylegan2 import StyleGAN2Generator
+
+EXPLORERS: dict[type[nn.Module], type[Explorer]] = {
+    StyleGAN2Generator: StyleGAN2Explorer,
+    BigGANGenerator: BigGANExplorer,
+}
+
+
+def model_reference(model: str | Path) -> str:
+    """How a recipe records `model`: an existing local path made absolute (so the recipe
+    works from any folder), a zoo name or URL as given."""
+    path = Path(model).expanduser()
+    local = path.exists() or Path(f"{path}.index").exists()  # a TF checkpoint prefix
+    return str(path.absolute()) if local else str(model)
+
+
+def explorer(model: str | Path | nn.Module, device: str | torch.device | None = None) -> Explorer:
+    """The explorer of `model`: a zoo name, URL or path (loaded with `gan_kit.load`, the one
+    place references are resolved), or an already loaded generator (moved to `device` if
+    given)."""
+    if isinstance(model, nn.Module):
+        generator, reference = (model if device is None else model.to(device)), None
+    else:
+        generator, reference = load(model, device), model_reference(model)
+    for generator_type, explorer_type in EXPLORERS.items():
+        if isinstance(generator, generator_type):
+            return explorer_type(generator, reference)
+    raise UnsupportedCheckpointError(
+        f"gan_kit cannot explore a {type(generator).__name__}; it explores "
+        + ", ".join(t.__name__ for t in EXPLORERS)
+    )

@@ -1,0 +1,384 @@
+"""Labelled image grids: seeds x psi x classes, psi sweeps, and style-mixing matrices.
+
+Every grid is rendered from its `Recipe`, so the recipe saved in a grid's PNG renders the
+same pixels again (`render_recipe`). A grid's size is checked against the pixel budget
+(`gan_kit.explore.memory.check_grid_size`) before anything is rendered.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw, ImageFont
+
+from gan_kit.errors import InvalidInputError
+from gan_kit.explore.base import Explorer, NoiseMode
+from gan_kit.explore.factory import explorer as open_explorer
+from gan_kit.explore.memory import check_grid_size
+from gan_kit.export import write_png
+from gan_kit.latents.classes import ClassSpec, format_class
+from gan_kit.latents.seeds import checked_seeds
+from gan_kit.latents.slots import Layers
+from gan_kit.latents.truncation import checked_psi
+from gan_kit.recipes import Axis, Recipe
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+AXES: tuple[Axis, ...] = ("seed", "psi", "class")
+BACKGROUND = (255, 255, 255)
+INK = (0, 0, 0)
+MIN_FONT_SIZE = 8
+Labels = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]  # rows, columns, captions
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Rendered cells and their labels.
+
+    `images` uint8 [rows, columns, H, W, 3]; `filled[r, c]` False marks a blank cell;
+    `row_labels` / `column_labels` one per row / column or empty; `captions` one per cell
+    (row-major) or empty; `recipe` renders the grid again.
+    """
+
+    images: np.ndarray
+    filled: np.ndarray
+    row_labels: tuple[str, ...]
+    column_labels: tuple[str, ...]
+    captions: tuple[str, ...]
+    recipe: Recipe
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(rows, columns)."""
+        return self.filled.shape
+
+    def labels(self, show: bool | None = None) -> Labels:
+        """(row labels, column labels, captions), all empty when not shown; `show`
+        defaults to the recipe's choice."""
+        show = self.recipe.labels if show is None else show
+        return (self.row_labels, self.column_labels, self.captions) if show else ((), (), ())
+
+    def to_pil(self, labels: bool | None = None) -> Image.Image:
+        """The grid as one RGB image: row labels on the left, column labels on top,
+        captions in each cell's lower-left corner."""
+        row_labels, column_labels, captions = self.labels(labels)
+        geometry = _Geometry.of(self.shape, self.images.shape[2], self.labels(labels))
+        canvas = Image.new("RGB", geometry.size, BACKGROUND)
+        draw = ImageDraw.Draw(canvas)
+        cells = list(itertools.product(*map(range, self.shape)))
+        for row, column in cells:
+            if self.filled[row, column]:
+                canvas.paste(
+                    Image.fromarray(self.images[row, column]), geometry.corner(row, column)
+                )
+        half = geometry.cell_size // 2
+        for row, label in enumerate(row_labels):
+            anchor = (geometry.pad, geometry.corner(row, 0)[1] + half)
+            draw.text(anchor, label, INK, geometry.font, anchor="lm")
+        for column, label in enumerate(column_labels):
+            left, top = geometry.corner(0, column)
+            draw.text((left + half, top - geometry.pad), label, INK, geometry.font, anchor="md")
+        for (row, column), caption in zip(cells, captions, strict=False):
+            if caption:
+                left, top = geometry.corner(row, column)
+                anchor = (left + geometry.pad, top + geometry.cell_size - geometry.pad)
+                draw.rectangle(draw.textbbox(anchor, caption, geometry.font, anchor="ld"), INK)
+                draw.text(anchor, caption, BACKGROUND, geometry.font, anchor="ld")
+        return canvas
+
+    def figure(self, labels: bool | None = None, cell_inches: float = 2.0) -> Figure:
+        """The grid as a matplotlib figure: one axes per cell, column labels as titles, row
+        labels as y labels, captions as x labels."""
+        from matplotlib.figure import Figure
+
+        row_labels, column_labels, captions = self.labels(labels)
+        rows, columns = self.shape
+        figure = Figure(figsize=(columns * cell_inches, rows * cell_inches), layout="constrained")
+        axes = figure.subplots(rows, columns, squeeze=False)
+        for index, (row, column) in enumerate(itertools.product(range(rows), range(columns))):
+            ax = axes[row, column]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if self.filled[row, column]:
+                ax.imshow(self.images[row, column])
+            else:
+                ax.set_frame_on(False)
+            if index < len(captions):
+                ax.set_xlabel(captions[index])
+        for row, label in enumerate(row_labels):
+            axes[row, 0].set_ylabel(label)
+        for column, label in enumerate(column_labels):
+            axes[0, column].set_title(label)
+        return figure
+
+    def save_png(
+        self, path: str | Path, *, labels: bool | None = None, overwrite: bool = False
+    ) -> Path:
+        """Write the grid image with its recipe in the PNG text (atomically); returns the path."""
+        recipe = self.recipe if labels is None else replace(self.recipe, labels=labels)
+        image = self.to_pil(recipe.labels)
+        return write_png(image, path, text=recipe.png_text(), overwrite=overwrite)
+
+
+@dataclass(frozen=True)
+class _Geometry:
+    """Where cells and labels go on the canvas."""
+
+    rows: int
+    columns: int
+    cell_size: int
+    left: int  # width of the row-label margin
+    top: int  # height of the column-label margin
+    pad: int
+    font: ImageFont.ImageFont | ImageFont.FreeTypeFont
+
+    @classmethod
+    def of(cls, shape: tuple[int, int], cell_size: int, labels: Labels) -> _Geometry:
+        """The layout for `labels` (rows, columns, captions): text about 1/16 of a cell
+        high, shrunk (down to MIN_FONT_SIZE) until column labels and captions fit a cell."""
+        row_labels, column_labels, captions = labels
+        pad = max(2, cell_size // 64)
+        measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+
+        def extent(texts: Sequence[str], font: ImageFont.FreeTypeFont, axis: int) -> int:
+            boxes = [measure.textbbox((0, 0), text, font) for text in texts if text]
+            return max((box[2 + axis] - box[axis] + 2 * pad for box in boxes), default=0)
+
+        size = max(MIN_FONT_SIZE, cell_size // 16)
+        font = ImageFont.load_default(size=size)
+        widest = extent([*column_labels, *captions], font, 0)
+        if widest > cell_size:
+            size = max(MIN_FONT_SIZE, size * cell_size // widest)
+            font = ImageFont.load_default(size=size)
+        left, top = extent(row_labels, font, 0), extent(column_labels, font, 1)
+        return cls(*shape, cell_size, left, top, pad, font)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.left + self.columns * self.cell_size, self.top + self.rows * self.cell_size
+
+    def corner(self, row: int, column: int) -> tuple[int, int]:
+        """The top-left pixel of a cell."""
+        return self.left + column * self.cell_size, self.top + row * self.cell_size
+
+
+# --- building grids -------------------------------------------------------------------
+
+
+def sample_grid(
+    explorer: Explorer,
+    seeds: int | Iterable[int],
+    *,
+    psi: float | Sequence[float] = 1.0,
+    classes: ClassSpec | Sequence[ClassSpec] | None = None,
+    rows: Axis = "seed",
+    columns: Axis | None = None,
+    num_columns: int | None = None,
+    cutoff: int | None = None,
+    noise_mode: NoiseMode = "const",
+    labels: bool = True,
+    batch_size: int | None = None,
+    progress: bool = False,
+) -> Grid:
+    """A grid of samples: the `rows` axis ("seed", "psi" or "class") down, the `columns`
+    axis across; the third axis must have one value. Without `columns`, the row axis's
+    values wrap into `num_columns` columns (default: about square), each cell captioned.
+    `classes` (conditional models) is one spec or a sequence of specs (ints or
+    {class: weight} blends); None uses the model's default for each seed."""
+    recipe = Recipe(
+        model=explorer.model,
+        kind=explorer.kind,
+        layout="grid",
+        seeds=tuple(checked_seeds(seeds)),
+        psi=_psi_values(psi),
+        classes=explorer.class_choices(classes),
+        rows=rows,
+        columns=columns,
+        num_columns=num_columns,
+        cutoff=cutoff,
+        noise_mode=noise_mode,
+        labels=labels,
+    )
+    return render_recipe(recipe, explorer, batch_size=batch_size, progress=progress)
+
+
+def psi_sweep(
+    explorer: Explorer, seeds: int | Iterable[int], psis: Sequence[float], **options
+) -> Grid:
+    """Seeds down, truncation psi across. Options as `sample_grid`."""
+    return sample_grid(explorer, seeds, psi=psis, rows="seed", columns="psi", **options)
+
+
+def mixing_matrix(
+    explorer: Explorer,
+    sources: Iterable[int],
+    destinations: Iterable[int],
+    layers: Layers,
+    *,
+    psi: float = 1.0,
+    cutoff: int | None = None,
+    noise_mode: NoiseMode = "const",
+    labels: bool = True,
+    batch_size: int | None = None,
+    progress: bool = False,
+) -> Grid:
+    """The StyleGAN paper's style-mixing figure: destinations ("dst") across the top row,
+    sources ("src") down the first column, and in each cell the destination with the
+    `layers` slots taken from the source."""
+    explorer.layout.resolve(layers)  # unknown names fail before anything is rendered
+    recipe = Recipe(
+        model=explorer.model,
+        kind=explorer.kind,
+        layout="mixing-matrix",
+        seeds=tuple(checked_seeds(destinations)),
+        sources=tuple(checked_seeds(sources)),
+        layers=(layers,) if isinstance(layers, str) else tuple(layers),
+        psi=_psi_values(psi),
+        cutoff=cutoff,
+        noise_mode=noise_mode,
+        labels=labels,
+    )
+    return render_recipe(recipe, explorer, batch_size=batch_size, progress=progress)
+
+
+def _psi_values(psi: float | Sequence[float]) -> tuple[float, ...]:
+    several = isinstance(psi, Iterable) and not isinstance(psi, str)
+    values = tuple(psi) if several else (psi,)
+    if not values:
+        raise InvalidInputError("give at least one psi")
+    return tuple(checked_psi(value) for value in values)
+
+
+# --- rendering recipes ----------------------------------------------------------------
+
+
+def render_recipe(
+    recipe: Recipe,
+    explorer: Explorer | None = None,
+    *,
+    device: str | torch.device | None = None,
+    batch_size: int | None = None,
+    progress: bool = False,
+) -> Grid:
+    """Render the grid a recipe describes, loading `recipe.model` unless an explorer is given."""
+    if explorer is None:
+        if recipe.model is None:
+            raise InvalidInputError("the recipe names no model: pass the explorer to render it")
+        explorer = open_explorer(recipe.model, device)
+    if explorer.kind != recipe.kind:
+        raise InvalidInputError(f"the recipe is for a {recipe.kind} model, not {explorer.kind}")
+    options = dict(noise_mode=recipe.noise_mode, batch_size=batch_size, progress=progress)
+    if recipe.layout == "grid":
+        return _render_grid(explorer, recipe, options)
+    if recipe.layout == "mixing-matrix":
+        return _render_mixing_matrix(explorer, recipe, options)
+    raise InvalidInputError(f"unknown recipe layout {recipe.layout!r}")
+
+
+def _render_grid(explorer: Explorer, recipe: Recipe, options: dict) -> Grid:
+    values = {
+        "seed": checked_seeds(recipe.seeds),
+        "psi": [checked_psi(psi) for psi in recipe.psi],
+        "class": [None] if recipe.classes is None else list(recipe.classes),
+    }
+    placed = [recipe.rows] if recipe.columns is None else [recipe.rows, recipe.columns]
+    if not set(placed) <= set(AXES) or len(set(placed)) != len(placed):
+        raise InvalidInputError(
+            f"rows and columns must be two different axes of {', '.join(AXES)}, got {placed}"
+        )
+    for axis in AXES:
+        if axis not in placed and len(values[axis]) != 1:
+            raise InvalidInputError(
+                f"{len(values[axis])} {axis} values were given but {axis} is on neither the "
+                "rows nor the columns: give one value or put it on an axis"
+            )
+    fixed = {axis: values[axis][0] for axis in AXES if axis not in placed}
+    cells = [
+        {**fixed, **dict(zip(placed, combination, strict=True))}
+        for combination in itertools.product(*(values[axis] for axis in placed))
+    ]
+    if recipe.columns is None:
+        num_columns = recipe.num_columns or math.ceil(math.sqrt(len(cells)))
+        if num_columns < 1:
+            raise InvalidInputError(f"num_columns must be at least 1, got {num_columns}")
+        shape = (math.ceil(len(cells) / num_columns), num_columns)
+        row_labels, column_labels = (), ()
+        captions = tuple(_label(recipe.rows, cell[recipe.rows]) for cell in cells)
+    else:
+        shape = (len(values[recipe.rows]), len(values[recipe.columns]))
+        row_labels = tuple(_label(recipe.rows, value) for value in values[recipe.rows])
+        column_labels = tuple(_label(recipe.columns, value) for value in values[recipe.columns])
+        captions = ()
+    _check_size(shape, explorer.resolution, (row_labels, column_labels, captions))
+    classes = None if recipe.classes is None else [cell["class"] for cell in cells]
+    latents = explorer.latents([cell["seed"] for cell in cells], classes)
+    styles = explorer.styles(latents, [cell["psi"] for cell in cells], recipe.cutoff)
+    images = list(explorer.render_uint8(styles, **options))
+    return _assemble(images, shape, row_labels, column_labels, captions, recipe)
+
+
+def _render_mixing_matrix(explorer: Explorer, recipe: Recipe, options: dict) -> Grid:
+    if recipe.sources is None or recipe.layers is None or len(recipe.psi) != 1:
+        raise InvalidInputError("a mixing-matrix recipe needs sources, layers and one psi")
+    sources, destinations = checked_seeds(recipe.sources), checked_seeds(recipe.seeds)
+    shape = (len(sources) + 1, len(destinations) + 1)
+    row_labels = ("", *(f"src {seed}" for seed in sources))
+    column_labels = ("", *(f"dst {seed}" for seed in destinations))
+    _check_size(shape, explorer.resolution, (row_labels, column_labels, ()))
+    styles = explorer.seed_styles(
+        [*destinations, *sources], psi=recipe.psi[0], cutoff=recipe.cutoff
+    )
+    destination_styles, source_styles = styles.split([len(destinations), len(sources)])
+    mixed = [
+        explorer.mix(destination_styles, source[None], recipe.layers) for source in source_styles
+    ]
+    images = iter(explorer.render_uint8(torch.cat([styles, *mixed]), **options))
+    header = [None, *itertools.islice(images, len(destinations))]
+    source_images = list(itertools.islice(images, len(sources)))
+    body = [[image, *itertools.islice(images, len(destinations))] for image in source_images]
+    cells = header + list(itertools.chain(*body))
+    return _assemble(cells, shape, row_labels, column_labels, (), recipe)
+
+
+def _label(axis: str, value: object) -> str:
+    if axis == "class":
+        return f"class {format_class(value)}"
+    return f"psi {value:g}" if axis == "psi" else f"{axis} {value}"
+
+
+def _check_size(shape: tuple[int, int], cell_size: int, labels: Labels) -> None:
+    check_grid_size(*_Geometry.of(shape, cell_size, labels).size)
+
+
+def _assemble(
+    cells: list[np.ndarray | None],
+    shape: tuple[int, int],
+    row_labels: tuple[str, ...],
+    column_labels: tuple[str, ...],
+    captions: tuple[str, ...],
+    recipe: Recipe,
+) -> Grid:
+    """A Grid from row-major cells (None or missing at the end: blank)."""
+    rows, columns = shape
+    cell_shape = next(cell for cell in cells if cell is not None).shape
+    images = np.zeros((rows * columns, *cell_shape), dtype=np.uint8)
+    filled = np.zeros(rows * columns, dtype=bool)
+    for index, cell in enumerate(cells):
+        if cell is not None:
+            images[index], filled[index] = cell, True
+    return Grid(
+        images.reshape(rows, columns, *cell_shape),
+        filled.reshape(rows, columns),
+        row_labels,
+        column_labels,
+        captions,
+        recipe,
+    )

@@ -1,0 +1,63 @@
+"""StyleGAN2 behind the common interface: NVIDIA's seeds, truncation toward w_avg, w slots."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import torch
+
+from gan_kit.explore.base import Explorer, Latents, NoiseMode
+from gan_kit.latents.classes import ClassSpec
+from gan_kit.latents.seeds import z_from_seeds
+from gan_kit.latents.slots import SlotLayout, resolution_group
+from gan_kit.latents.truncation import truncate
+from gan_kit.models.stylegan2 import StyleGAN2Generator
+
+
+def w_index_resolution(index: int) -> int:
+    """The resolution of the first layer w[index] modulates: w0, w1 at 4 px, w2, w3 at 8 px..."""
+    return 4 * 2 ** (index // 2)
+
+
+class StyleGAN2Explorer(Explorer):
+    """Slots `w0`..`w{num_ws-1}`, one per w index; groups coarse (4-8 px), middle (16-32 px),
+    fine (64 px and up; e.g. w0-3 / w4-7 / w8-15 at 512 px), and all. Style codes are ws
+    [B, num_ws, w_dim]."""
+
+    kind = "stylegan2"
+    spaces = ("z", "w")
+    generator: StyleGAN2Generator
+
+    def _slot_layout(self) -> SlotLayout:
+        names = [f"w{index}" for index in range(self.generator.num_ws)]
+        groups: dict[str, tuple[str, ...]] = {}
+        for index, name in enumerate(names):
+            group = resolution_group(w_index_resolution(index))
+            groups[group] = (*groups.get(group, ()), name)
+        groups["all"] = tuple(names)
+        return SlotLayout(
+            shape=(self.generator.num_ws, self.generator.w_dim),
+            regions={name: (index,) for index, name in enumerate(names)},
+            groups=groups,
+        )
+
+    def latents(
+        self,
+        seeds: int | Iterable[int],
+        classes: ClassSpec | Sequence[ClassSpec] | None = None,
+    ) -> Latents:
+        """z from seeds with NVIDIA's convention (`gan_kit.latents.z_from_seeds`)."""
+        self.class_choices(classes)  # refuses classes: the model is unconditional
+        return Latents(z_from_seeds(seeds, self.generator.z_dim))
+
+    def styles(
+        self, latents: Latents, psi: float | Sequence[float] = 1.0, cutoff: int | None = None
+    ) -> torch.Tensor:
+        """ws [B, num_ws, w_dim] truncated toward w_avg: `w_avg + psi (w - w_avg)` on the
+        first `cutoff` ws (all by default)."""
+        with torch.no_grad():
+            ws = self.generator.mapping(latents.z.to(self.device))
+        return truncate(ws, self.generator.w_avg, psi, cutoff)
+
+    def _synthesize(self, styles: torch.Tensor, noise_mode: NoiseMode) -> torch.Tensor:
+        return self.generator.synthesis(styles, noise_mode=noise_mode).add_(1).mul_(0.5)

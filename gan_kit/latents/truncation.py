@@ -1,0 +1,56 @@
+"""The truncation trick: pull latents toward a centre to trade variety for quality.
+
+Both model kinds use the same formula, `centre + psi * (x - centre)`:
+StyleGAN2 truncates w toward `w_avg` (optionally only the first `cutoff` ws), BigGAN
+scales its truncated-normal z toward 0. psi = 1 leaves x as is, psi = 0 gives the centre,
+psi > 1 exaggerates.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Iterable, Sequence
+
+import torch
+
+from gan_kit.errors import InvalidInputError
+
+
+def checked_psi(psi: float) -> float:
+    """`psi` as a float, refusing NaN, infinities and non-numbers."""
+    if isinstance(psi, bool) or not isinstance(psi, numbers.Real) or not math.isfinite(psi):
+        raise InvalidInputError(f"psi must be a finite number, got {psi!r}")
+    return float(psi)
+
+
+def psi_per_sample(psi: float | Sequence[float], batch: int) -> torch.Tensor:
+    """psi [batch] (float32): one value broadcast, or one per sample."""
+    several = isinstance(psi, Iterable) and not isinstance(psi, str)
+    values = list(psi) if several else [psi] * batch
+    if len(values) != batch:
+        raise InvalidInputError(f"give one psi or one per sample ({batch}), got {len(values)}")
+    return torch.tensor([checked_psi(value) for value in values], dtype=torch.float32)
+
+
+def truncate(
+    x: torch.Tensor,
+    centre: torch.Tensor | float,
+    psi: float | Sequence[float],
+    cutoff: int | None = None,
+) -> torch.Tensor:
+    """`centre + psi * (x - centre)` for x [B, ...]; psi one value or one per sample.
+
+    With `cutoff`, only x[:, :cutoff] is truncated (StyleGAN2's per-layer cutoff: the first
+    `cutoff` ws); the rest is returned unchanged.
+    """
+    weights = psi_per_sample(psi, x.shape[0]).to(x.device, x.dtype)
+    weights = weights.view(-1, *[1] * (x.dim() - 1))
+    centre = torch.as_tensor(centre, dtype=x.dtype, device=x.device)
+    if cutoff is None:
+        return torch.lerp(centre.expand_as(x), x, weights)
+    if not 0 <= cutoff <= x.shape[1]:
+        raise InvalidInputError(f"cutoff must be between 0 and {x.shape[1]}, got {cutoff}")
+    result = x.clone()
+    result[:, :cutoff] = torch.lerp(centre.expand_as(x[:, :cutoff]), x[:, :cutoff], weights)
+    return result

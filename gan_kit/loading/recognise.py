@@ -1,0 +1,23 @@
+"""Build a generator from a local checkpoint file, recognising its format by its contents."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from torch import nn
+
+from gan_kit.errors import CheckpointNotFoundError, UnsupportedCheckpointError
+from gan_kit.loading.formats import CHECKPOINT_FORMATS
+
+
+def build_from_file(checkpoint: Path) -> nn.Module:
+    """The generator in `checkpoint` (a file, a TF checkpoint folder or prefix), on the CPU."""
+    for checkpoint_format in CHECKPOINT_FORMATS:
+        if checkpoint_format.recognises(checkpoint):
+            return checkpoint_format.build(checkpoint)
+    if not checkpoint.exists() and not Path(f"{checkpoint}.index").exists():
+        raise CheckpointNotFoundError(f"no checkpoint at {checkpoint}: check the path")
+    names = ", ".join(f.description for f in CHECKPOINT_FORMATS)
+    raise UnsupportedCheckpointError(
+        f"{checkpoint} is not a checkpoint format gan_kit reads (it reads: {names})"
+    )

@@ -1,0 +1,213 @@
+"""Fetch checkpoint files into a local cache: Hugging Face files and plain URLs.
+
+Hugging Face files go through huggingface_hub's own cache (shared with every other
+library). Plain URLs are downloaded into `cache_dir()/downloads`: resumed with HTTP Range
+after a dropped connection, retried a bounded number of times, shown with a tqdm.auto bar
+(which renders in notebooks), checked for size and sha256 when those are known, and
+renamed into place only when complete, so the cache never holds a partial file.
+
+Offline (`GAN_KIT_OFFLINE=1` or `HF_HUB_OFFLINE=1`), only cached files are used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from gan_kit.errors import DownloadError
+
+_CHUNK = 1 << 20
+_TRUTHY = frozenset({"1", "true", "yes", "on"})
+_TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})  # worth retrying
+
+
+def cache_dir() -> Path:
+    """gan_kit's cache folder: `$GAN_KIT_CACHE`, else `$XDG_CACHE_HOME/gan_kit` or
+    `~/.cache/gan_kit` (in Colab, point GAN_KIT_CACHE at Drive to keep it across sessions)."""
+    configured = os.environ.get("GAN_KIT_CACHE")
+    if configured:
+        return Path(configured).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "gan_kit"
+
+
+def offline() -> bool:
+    """Whether downloads are switched off (GAN_KIT_OFFLINE or HF_HUB_OFFLINE set truthy)."""
+    return any(
+        os.environ.get(name, "").strip().lower() in _TRUTHY
+        for name in ("GAN_KIT_OFFLINE", "HF_HUB_OFFLINE")
+    )
+
+
+def sha256_of(path: Path) -> str:
+    """The hex sha256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def url_cache_path(url: str) -> Path:
+    """Where the download of `url` is kept: its file name under a hash of the whole URL."""
+    name = Path(urllib.parse.urlsplit(url).path).name or "download"
+    return cache_dir() / "downloads" / hashlib.sha256(url.encode()).hexdigest()[:16] / name
+
+
+def download_url(
+    url: str,
+    *,
+    sha256: str | None = None,
+    size: int | None = None,
+    retries: int = 5,
+    timeout: float = 60.0,
+    backoff: float = 1.0,
+    progress: bool = True,
+) -> Path:
+    """The cached copy of `url`, downloading it first if needed (see the module doc).
+
+    Raises `DownloadError` when the transfer still fails after `retries` further attempts
+    (dropped connections and transient HTTP statuses are retried), on any other HTTP error
+    status, on a size or sha256 mismatch, or when offline and the file is not cached.
+    """
+    target = url_cache_path(url)
+    if target.is_file():
+        return target
+    if offline():
+        raise DownloadError(
+            f"{url} is not in the cache ({target}) and downloads are off "
+            "(GAN_KIT_OFFLINE / HF_HUB_OFFLINE): go online once, or pass a local file"
+        )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".part")
+    try:
+        _fetch_with_resume(url, partial, size, retries, timeout, backoff, progress)
+        _verify(url, partial, size, sha256)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    os.replace(partial, target)
+    return target
+
+
+def _fetch_with_resume(
+    url: str,
+    partial: Path,
+    size: int | None,
+    retries: int,
+    timeout: float,
+    backoff: float,
+    progress: bool,
+) -> None:
+    """Write `url` to `partial`, continuing from its end after a dropped connection."""
+    from tqdm.auto import tqdm
+
+    partial.unlink(missing_ok=True)
+    bar = tqdm(
+        total=size,
+        unit="B",
+        unit_scale=True,
+        desc=partial.name.removesuffix(".part"),
+        disable=not progress,
+    )
+    failures: list[str] = []
+    with bar:
+        while True:
+            try:
+                if _fetch_rest(url, partial, timeout, bar):
+                    return
+                failures.append("the connection closed before the end of the file")
+            except urllib.error.HTTPError as exc:
+                if exc.code not in _TRANSIENT_STATUSES:
+                    raise DownloadError(
+                        f"{url} answered HTTP {exc.code} ({exc.reason}): check the address"
+                    ) from exc
+                failures.append(f"HTTP {exc.code} ({exc.reason})")
+            except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+                failures.append(f"{type(exc).__name__}: {exc}")
+            if len(failures) > retries:
+                raise DownloadError(
+                    f"downloading {url} failed {len(failures)} times (last: {failures[-1]}); "
+                    "check the connection and try again"
+                )
+            time.sleep(backoff * 2 ** (len(failures) - 1))
+
+
+def _fetch_rest(url: str, partial: Path, timeout: float, bar) -> bool:
+    """Append the rest of `url` to `partial`; True when the whole file has arrived."""
+    have = partial.stat().st_size if partial.exists() else 0
+    request = urllib.request.Request(url, headers={"User-Agent": "gan_kit"})
+    if have:
+        request.add_header("Range", f"bytes={have}-")
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        if have and response.status != http.client.PARTIAL_CONTENT:
+            have = 0  # the server ignored the Range: start over
+        length = response.headers.get("Content-Length")
+        expected_end = have + int(length) if length is not None else None
+        if expected_end is not None and bar.total is None:
+            bar.total = expected_end
+        bar.n = have
+        bar.refresh()
+        with partial.open("ab" if have else "wb") as file:
+            while chunk := response.read1(_CHUNK):  # read1: keep what came before a drop
+                file.write(chunk)
+                bar.update(len(chunk))
+    received = partial.stat().st_size
+    return expected_end is None or received >= expected_end
+
+
+def _verify(url: str, path: Path, size: int | None, sha256: str | None) -> None:
+    actual_size = path.stat().st_size
+    if size is not None and actual_size != size:
+        raise DownloadError(
+            f"{url} gave {actual_size} bytes, but the file should have {size}: the server "
+            "sent something else or the download was cut; try again later"
+        )
+    if sha256 is not None and (actual := sha256_of(path)) != sha256.lower():
+        raise DownloadError(
+            f"{url} has sha256 {actual}, expected {sha256}: the file is damaged or not the "
+            "published one; nothing was kept, try again"
+        )
+
+
+def hf_hub_file(repo_id: str, filename: str, *, revision: str | None = None) -> Path:
+    """A file of a Hugging Face model repo, through huggingface_hub's cache.
+
+    The cache location and offline switches are read now, not at import: `HF_HUB_CACHE`,
+    else `HF_HOME/hub`, else huggingface_hub's default; offline serves only cached files.
+    """
+    try:
+        from huggingface_hub import hf_hub_download
+    except ImportError as exc:  # pragma: no cover - it is a dependency
+        raise DownloadError(
+            "huggingface_hub is needed for Hugging Face downloads: pip install huggingface_hub"
+        ) from exc
+    hub_cache = os.environ.get("HF_HUB_CACHE") or (
+        str(Path(os.environ["HF_HOME"]) / "hub") if os.environ.get("HF_HOME") else None
+    )
+    try:
+        return Path(
+            hf_hub_download(
+                repo_id,
+                filename,
+                revision=revision,
+                cache_dir=hub_cache,
+                local_files_only=offline(),
+            )
+        )
+    except Exception as exc:  # huggingface_hub's errors differ across its versions
+        where = f"{repo_id}/{filename}"
+        if offline():
+            raise DownloadError(
+                f"{where} is not in the Hugging Face cache ({hub_cache or 'default'}) and "
+                "downloads are off (GAN_KIT_OFFLINE / HF_HUB_OFFLINE): go online once"
+            ) from exc
+        raise DownloadError(
+            f"could not download {where} from the Hugging Face Hub ({type(exc).__name__}: "
+            f"{exc}); check the connection and the repo name"
+        ) from exc

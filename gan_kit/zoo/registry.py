@@ -1,0 +1,189 @@
+"""The named models gan_kit knows: what each is, how to use it, and where it is published.
+
+Facts come from `../shared/docs/` (gathered from gwern.net, the NVIDIA and rosinality code
+and the Hugging Face repos) unless a field says otherwise. No hash is filled in that was
+not read off a published file: unknown sizes and sha256 sums stay None.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from gan_kit.errors import UnknownModelError
+
+SourceKind = Literal["huggingface", "url", "manual"]
+
+
+@dataclass(frozen=True)
+class Source:
+    """One place a model's weights are published.
+
+    `huggingface` and `url` sources are downloaded by gan_kit; a `manual` source (Mega,
+    Google Drive, rsync) is fetched by the user, who passes the local file to `gan_kit.load`.
+    """
+
+    kind: SourceKind
+    location: str  # "org/name" for huggingface, else a URL or an rsync address
+    filename: str
+    file_format: str
+    note: str = ""
+    sha256: str | None = None
+    size: int | None = None
+
+    @property
+    def downloadable(self) -> bool:
+        return self.kind != "manual"
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A named pretrained model: enough to choose it, use it well, and fetch it."""
+
+    name: str
+    kind: Literal["stylegan2", "biggan"]
+    resolution: int
+    description: str
+    licence: str
+    psi_range: tuple[float, float]
+    psi_note: str
+    layer_groups: dict[str, tuple[int, ...]]
+    sources: tuple[Source, ...]
+
+    @property
+    def default_source(self) -> Source | None:
+        """The first source gan_kit can download itself, or None when all are manual."""
+        return next((source for source in self.sources if source.downloadable), None)
+
+
+_STYLEGAN2_512_GROUPS = {
+    "coarse": (0, 1, 2, 3),
+    "middle": (4, 5, 6, 7),
+    "fine": tuple(range(8, 16)),
+}
+
+MODELS: dict[str, ModelEntry] = {
+    entry.name: entry
+    for entry in (
+        ModelEntry(
+            name="anime-biggan-256",
+            kind="biggan",
+            resolution=256,
+            description=(
+                "Tensorfork's anime BigGAN run39 (Danbooru2019 + e621, 256 px, 1000 unnamed "
+                "random classes, z = 7 chunks of 20)"
+            ),
+            licence=(
+                "not stated by Tensorfork/Gwern nor on HighCWu's repo (it has no model card): "
+                "ask the authors before any commercial use"
+            ),
+            psi_range=(0.5, 1.0),
+            psi_note=(
+                "no official truncation; seen in use: t * truncnorm(-2, 2) (Tensorfork), "
+                "t = 0.5 with truncnorm(-1, 1) (HighCWu), plain randn (demo app)"
+            ),
+            # z chunk 0 feeds the 4x4 dense layer; chunk i conditions block i.
+            layer_groups={
+                "4x4 (z chunk 0)": (0,),
+                **{f"B{i} ({4 * 2**i} px, z chunk {i})": (i,) for i in range(1, 7)},
+            },
+            sources=(
+                Source(
+                    "huggingface",
+                    "HighCWu/anime-biggan-pytorch",
+                    "pytorch_model.bin",
+                    "PyTorch state dict of the generator (HighCWu layout, 198 keys)",
+                    note="the practical download; BN statistics from only 64 samples: "
+                    "use G.recompute_standing_stats()",
+                ),
+                Source(
+                    "manual",
+                    "rsync://176.9.41.242:873/biggan/",
+                    "2020-05-18-spresser-biggan-256px-danbooruplus-run39-607250.tar.xz",
+                    "TF1 checkpoint model.ckpt-607250 (.index + .data-*) in a tar.xz",
+                    note="fetch with `rsync --verbose rsync://176.9.41.242:873/biggan/<file> ./`, "
+                    "extract with `tar xJf`, then gan_kit.load('<folder>/model.ckpt-607250')",
+                ),
+            ),
+        ),
+        ModelEntry(
+            name="anime-portraits-512",
+            kind="stylegan2",
+            resolution=512,
+            description=(
+                "Aaron Gokaslan's anime portraits (TWDNE v3), StyleGAN2 config-f, 512 px, 16 ws"
+            ),
+            licence="CC-0 per Gwern (gwern.net 'Making Anime Faces With StyleGAN')",
+            psi_range=(0.5, 1.0),
+            psi_note="no published recommendation found; 0.5-1.0 is gan_kit's suggestion, "
+            "psi > 1 exaggerates",
+            layer_groups=_STYLEGAN2_512_GROUPS,
+            sources=(
+                Source(
+                    "manual",
+                    "https://mega.nz/#!PeIi2ayb!xoRtjTXyXuvgDxSsSMn-cOh-Zux9493zqdxwVMaAzp4",
+                    "2020-01-11-skylion-stylegan2-animeportraits-networksnapshot-024664.pkl.xz",
+                    "NVIDIA TF pickle (G, D, Gs), xz-compressed (~320 MB)",
+                    note="Mega only (link as quoted in public scripts; gwern.net/Faces links "
+                    "it): download in a browser, `xz -d` it, and pass the .pkl to gan_kit.load",
+                ),
+                Source(
+                    "manual",
+                    "rsync://176.9.41.242:873/",
+                    "2020-01-11-skylion-stylegan2-animeportraits-networksnapshot-024664.pkl",
+                    "NVIDIA TF pickle (G, D, Gs)",
+                    note="the gwern rsync mirror (see gwern.net/Faces for the module path): "
+                    "rsync it and pass the local file to gan_kit.load",
+                ),
+            ),
+        ),
+        ModelEntry(
+            name="tadne-512",
+            kind="stylegan2",
+            resolution=512,
+            description=(
+                "Aydao's This Anime Does Not Exist (StyleGAN2-ext, Danbooru2019, 512 px, "
+                "z = w = 1024, 4 mapping layers, wider channels), from its rosinality-layout .pt"
+            ),
+            licence="CC0 (as published in the Hugging Face repo public-data/TADNE)",
+            psi_range=(0.6, 1.2),
+            psi_note="looks best near psi = 1.1 (gwern); hysts' TADNE demo defaults to 0.7",
+            layer_groups=_STYLEGAN2_512_GROUPS,
+            sources=(
+                Source(
+                    "huggingface",
+                    "public-data/TADNE",
+                    "models/aydao-anime-danbooru2019s-512-5268480.pt",
+                    "rosinality-layout StyleGAN2 checkpoint {'g_ema', 'latent_avg'} (470 MB)",
+                    note="hysts' TADNE demo loads it into rosinality's Generator(512, 1024, 4, "
+                    "channel_multiplier=2) with channels widened by a patch; gan_kit reads the "
+                    "sizes from the shapes",
+                ),
+                Source(
+                    "huggingface",
+                    "public-data/TADNE",
+                    "orig/aydao-anime-danbooru2019s-512-5268480.pkl",
+                    "NVIDIA TF pickle (G, D, Gs) of StyleGAN2-ext (1.06 GB)",
+                    note="not loadable yet: gan_kit's TF-pickle reader refuses StyleGAN2-ext's "
+                    "extra static_kwargs (resolution_h/resolution_w); use the .pt",
+                ),
+            ),
+        ),
+    )
+}
+
+
+def models() -> list[str]:
+    """The names of the models `gan_kit.load` fetches by name, e.g. 'anime-portraits-512'."""
+    return sorted(MODELS)
+
+
+def get_model(name: str) -> ModelEntry:
+    """The registry entry called `name`."""
+    try:
+        return MODELS[name]
+    except KeyError:
+        raise UnknownModelError(
+            f"no model called {name!r} in gan_kit's registry; known: {', '.join(models())} "
+            "(or pass a local path or an http(s) URL)"
+        ) from None

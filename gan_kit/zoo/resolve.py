@@ -1,0 +1,163 @@
+"""Turn what the user typed (zoo name, URL, local path) into a generator, via the caches.
+
+Names and URLs are fetched once (see `gan_kit.zoo.download`) and converted to gan_kit's
+safetensors format under `cache_dir()/converted`; later loads read only that file, so
+they are fast, work offline and unpickle nothing. Local paths are read where they are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from torch import nn
+
+from gan_kit.errors import CheckpointNotFoundError, DownloadError, GanKitError
+from gan_kit.loading import converted
+from gan_kit.loading.recognise import build_from_file
+from gan_kit.zoo.download import cache_dir, download_url, hf_hub_file, sha256_of
+from gan_kit.zoo.registry import MODELS, ModelEntry, Source, get_model
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass
+class _Opened:
+    generator: nn.Module
+    source: str  # what it was loaded from, for the converted file's header
+    source_sha256: str | None  # None for local files: hashing them on every load is slow
+
+
+def is_url(reference: object) -> bool:
+    return isinstance(reference, str) and reference.startswith(("http://", "https://"))
+
+
+def converted_cache_path(reference: str) -> Path:
+    """Where the converted copy of a zoo name or URL is cached."""
+    if is_url(reference):
+        key = "url-" + hashlib.sha256(reference.encode()).hexdigest()[:16]
+    else:
+        key = get_model(reference).name
+    return cache_dir() / "converted" / f"{key}{converted.SUFFIX}"
+
+
+def open_reference(reference: str | Path) -> nn.Module:
+    """The generator named by `reference` (see `gan_kit.load`), on the CPU."""
+    return _open(reference).generator
+
+
+def convert(source: str | Path, destination: str | Path) -> Path:
+    """Convert `source` (name, URL or path) to gan_kit's safetensors format at `destination`.
+
+    The converted file loads with `gan_kit.load(destination)`, without pickle, and gives
+    bit-identical images. Returns the destination path.
+    """
+    opened = _open(source)
+    digest = opened.source_sha256 or _file_sha256(Path(opened.source))
+    return converted.write_converted(
+        opened.generator, Path(destination).expanduser(), source_sha256=digest, source=opened.source
+    )
+
+
+def _open(reference: str | Path) -> _Opened:
+    if is_url(reference):
+        return _through_cache(reference, reference, lambda: download_url(reference))
+    if isinstance(reference, str) and reference in MODELS:
+        return _open_model(MODELS[reference])
+    path = Path(reference).expanduser()
+    if isinstance(reference, str) and not _exists(path) and _looks_like_a_name(reference):
+        get_model(reference)  # raises UnknownModelError, listing the names
+    return _Opened(build_from_file(path), str(path), None)
+
+
+def _exists(path: Path) -> bool:
+    return path.exists() or Path(f"{path}.index").exists()
+
+
+def _looks_like_a_name(reference: str) -> bool:
+    return "/" not in reference and "\\" not in reference and "." not in reference
+
+
+def _open_model(entry: ModelEntry) -> _Opened:
+    source = entry.default_source
+    if source is not None:
+        fetch = _fetcher(source)
+    else:
+        local = cache_dir() / source_filename(entry.sources[0])
+        if not local.exists():
+            raise CheckpointNotFoundError(_manual_instructions(entry, local))
+        fetch = lambda: local  # noqa: E731
+    return _through_cache(entry.name, _describe(source or entry.sources[0]), fetch, source)
+
+
+def source_filename(source: Source) -> str:
+    """The file name of a source once fetched and decompressed."""
+    return Path(source.filename).name.removesuffix(".xz")
+
+
+def _fetcher(source: Source) -> Callable[[], Path]:
+    if source.kind == "huggingface":
+        return lambda: hf_hub_file(source.location, source.filename)
+    return lambda: download_url(source.location, sha256=source.sha256, size=source.size)
+
+
+def _describe(source: Source) -> str:
+    if source.kind == "huggingface":
+        return f"hf://{source.location}/{source.filename}"
+    return source.location
+
+
+def _manual_instructions(entry: ModelEntry, local: Path) -> str:
+    lines = [
+        f"{entry.name} is not downloadable by gan_kit (published only as below). Download "
+        f"it yourself, then pass the file to gan_kit.load, or put it at {local}:"
+    ]
+    lines += [f"  - {s.location} {s.filename}: {s.file_format}. {s.note}" for s in entry.sources]
+    return "\n".join(lines)
+
+
+def _through_cache(
+    reference: str, source: str, fetch: Callable[[], Path], spec: Source | None = None
+) -> _Opened:
+    """Load the converted copy of `reference`, or fetch, build and convert it first."""
+    target = converted_cache_path(reference)
+    if target.is_file():
+        try:
+            header = converted.read_header(target) or {}
+            return _Opened(converted.build(target), source, header.get("source_sha256"))
+        except GanKitError as exc:
+            warnings.warn(f"ignoring the unreadable converted cache {target}: {exc}", stacklevel=4)
+    checkpoint = fetch()
+    digest = _file_sha256(checkpoint)
+    if spec is not None and spec.sha256 and digest != spec.sha256.lower():
+        raise DownloadError(
+            f"{checkpoint} has sha256 {digest}, expected {spec.sha256}: it is not the "
+            "published file; delete it and download again"
+        )
+    generator = build_from_file(checkpoint)
+    try:
+        converted.write_converted(generator, target, source_sha256=digest, source=source)
+    except OSError as exc:
+        warnings.warn(
+            f"loaded {reference}, but could not cache its converted copy at {target} ({exc}); "
+            "set GAN_KIT_CACHE to a writable folder to make the next load fast",
+            stacklevel=4,
+        )
+    else:
+        if hasattr(generator, "checkpoint_path"):
+            generator.checkpoint_path = target
+    return _Opened(generator, source, digest)
+
+
+def _file_sha256(path: Path) -> str | None:
+    """sha256 of a file; Hugging Face cache blobs of LFS files are named by it already."""
+    if not path.is_file():
+        return None
+    blob = path.resolve()
+    if blob.parent.name == "blobs" and _HEX64.fullmatch(blob.name):
+        return blob.name
+    return sha256_of(path)

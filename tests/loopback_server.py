@@ -1,0 +1,79 @@
+"""Test helper: an HTTP server on 127.0.0.1 that misbehaves on request.
+
+Each route serves bytes, honouring Range unless `ranges=False`; `drop` makes the first
+("first") or every ("always") response stop halfway and close the connection; `missing`
+answers 404; `unavailable_first=n` answers 503 to the first n requests. Every request's
+Range header is recorded, so tests can check that a download resumed or was retried.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Route:
+    body: bytes
+    drop: str | None = None  # None, "first" or "always"
+    ranges: bool = True
+    missing: bool = False
+    unavailable_first: int = 0  # answer 503 to this many requests first
+    requests: list[str | None] = field(default_factory=list)  # the Range header of each
+
+
+class _Handler(BaseHTTPRequestHandler):
+    routes: dict[str, Route]
+
+    def log_message(self, *args: object) -> None:  # keep test output quiet
+        pass
+
+    def do_GET(self) -> None:
+        route = self.routes.get(self.path)
+        range_header = self.headers.get("Range")
+        if route is not None:
+            route.requests.append(range_header)
+        if route is None or route.missing:
+            self.send_error(404)
+            return
+        if route.unavailable_first > 0:
+            route.unavailable_first -= 1
+            self.send_error(503)
+            return
+        start = 0
+        if range_header and route.ranges:
+            start = int(range_header.removeprefix("bytes=").rstrip("-"))
+        body = route.body[start:]
+        self.send_response(206 if start else 200)
+        self.send_header("Content-Length", str(len(body)))
+        if start:
+            self.send_header(
+                "Content-Range", f"bytes {start}-{len(route.body) - 1}/{len(route.body)}"
+            )
+        self.send_header("Accept-Ranges", "bytes")
+        self.end_headers()
+        drops = route.drop == "always" or (route.drop == "first" and len(route.requests) == 1)
+        if drops:
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.wfile.write(body)
+
+
+@contextmanager
+def serve(routes: dict[str, Route]) -> Iterator[str]:
+    """Serve `routes` on 127.0.0.1 (a free port) in a thread; yields the base URL."""
+    handler = type("Handler", (_Handler,), {"routes": routes})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

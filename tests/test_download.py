@@ -1,0 +1,120 @@
+"""Plain-URL downloads against a loopback server: resume, retries, checks, offline."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+from loopback_server import Route, serve
+
+from gan_kit.errors import DownloadError
+from gan_kit.zoo import download
+from gan_kit.zoo.download import download_url, url_cache_path
+
+BODY = os.urandom(300_000)
+BODY_SHA256 = hashlib.sha256(BODY).hexdigest()
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("GAN_KIT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("GAN_KIT_OFFLINE", raising=False)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    return tmp_path / "cache"
+
+
+def fetch(url: str, **kwargs) -> Path:
+    return download_url(url, backoff=0.01, timeout=5, progress=False, **kwargs)
+
+
+def cache_files(cache: Path) -> list[Path]:
+    return sorted(p for p in cache.rglob("*") if p.is_file())
+
+
+def test_a_dropped_connection_resumes_with_a_range_request(cache):
+    route = Route(BODY, drop="first")
+    with serve({"/model.pkl": route}) as base:
+        path = fetch(f"{base}/model.pkl", sha256=BODY_SHA256, size=len(BODY))
+    assert path.read_bytes() == BODY
+    assert route.requests == [None, f"bytes={len(BODY) // 2}-"]
+    assert cache_files(cache) == [path]
+
+
+def test_a_server_ignoring_range_is_restarted_from_zero(cache):
+    route = Route(BODY, drop="first", ranges=False)
+    with serve({"/m.pt": route}) as base:
+        path = fetch(f"{base}/m.pt", sha256=BODY_SHA256)
+    assert route.requests == [None, f"bytes={len(BODY) // 2}-"]
+    assert path.read_bytes() == BODY
+
+
+def test_a_connection_that_always_drops_fails_after_bounded_retries(cache):
+    route = Route(BODY, drop="always")
+    with (
+        serve({"/m.pkl": route}) as base,
+        pytest.raises(DownloadError, match=r"failed 3 times.*closed before the end"),
+    ):
+        fetch(f"{base}/m.pkl", retries=2)
+    assert len(route.requests) == 3
+    assert cache_files(cache) == []
+
+
+def test_a_temporarily_unavailable_server_is_retried(cache):
+    route = Route(BODY, unavailable_first=2)
+    with serve({"/m.pkl": route}) as base:
+        path = fetch(f"{base}/m.pkl", sha256=BODY_SHA256, retries=2)
+    assert path.read_bytes() == BODY and route.requests == [None, None, None]
+
+
+def test_404_fails_clearly_without_retrying(cache):
+    route = Route(BODY, missing=True)
+    with (
+        serve({"/gone.pkl": route}) as base,
+        pytest.raises(DownloadError, match=r"HTTP 404.*check the address"),
+    ):
+        fetch(f"{base}/gone.pkl")
+    assert route.requests == [None] and cache_files(cache) == []
+
+
+def test_a_wrong_size_is_refused_and_nothing_is_kept(cache):
+    with (
+        serve({"/m.pkl": Route(BODY)}) as base,
+        pytest.raises(DownloadError, match=rf"gave {len(BODY)} bytes.*should have 1234"),
+    ):
+        fetch(f"{base}/m.pkl", size=1234)
+    assert cache_files(cache) == []
+
+
+def test_a_wrong_hash_is_refused_and_nothing_is_kept(cache):
+    with (
+        serve({"/m.pkl": Route(BODY)}) as base,
+        pytest.raises(DownloadError, match=r"sha256 .*expected 0{64}"),
+    ):
+        fetch(f"{base}/m.pkl", sha256="0" * 64)
+    assert cache_files(cache) == []
+
+
+def test_a_cached_file_is_served_without_the_network_and_offline(cache, monkeypatch):
+    route = Route(BODY)
+    with serve({"/m.pkl": route}) as base:
+        url = f"{base}/m.pkl"
+        first = fetch(url)
+        monkeypatch.setenv("GAN_KIT_OFFLINE", "1")
+        assert fetch(url) == first
+    assert len(route.requests) == 1
+    assert first == url_cache_path(url) and first.is_relative_to(cache)
+
+
+@pytest.mark.parametrize("switch", ["GAN_KIT_OFFLINE", "HF_HUB_OFFLINE"])
+def test_offline_and_not_cached_is_a_clear_error(switch, monkeypatch):
+    monkeypatch.setenv(switch, "1")
+    with pytest.raises(DownloadError, match=r"not in the cache.*downloads are off"):
+        fetch("http://127.0.0.1:9/never-contacted.pkl")
+
+
+def test_the_default_cache_is_under_the_user_cache_dir(monkeypatch, tmp_path):
+    monkeypatch.delenv("GAN_KIT_CACHE")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert download.cache_dir() == tmp_path / "gan_kit"

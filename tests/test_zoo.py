@@ -1,0 +1,168 @@
+"""The model registry, loading by name or URL through the caches, and gan_kit.convert."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from loopback_server import Route, serve
+
+import gan_kit
+from gan_kit.errors import CheckpointNotFoundError, DownloadError, UnknownModelError
+from gan_kit.loading import converted
+from gan_kit.zoo import MODELS, converted_cache_path, get_model
+
+HF_REPO, HF_FILE = "HighCWu/anime-biggan-pytorch", "pytorch_model.bin"
+
+
+@pytest.fixture(autouse=True)
+def caches(tmp_path, monkeypatch) -> dict[str, Path]:
+    """Fresh gan_kit and Hugging Face caches; online unless a test says otherwise."""
+    paths = {"gan_kit": tmp_path / "gan_kit", "hub": tmp_path / "hub"}
+    monkeypatch.setenv("GAN_KIT_CACHE", str(paths["gan_kit"]))
+    monkeypatch.setenv("HF_HUB_CACHE", str(paths["hub"]))
+    for name in ("GAN_KIT_OFFLINE", "HF_HUB_OFFLINE"):
+        monkeypatch.delenv(name, raising=False)
+    return paths
+
+
+def hand_built_hub_cache(hub: Path, repo_id: str, filename: str, content: Path) -> Path:
+    """Lay `content` out as huggingface_hub caches a downloaded LFS file."""
+    digest = hashlib.sha256(content.read_bytes()).hexdigest()
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = hub / f"models--{repo_id.replace('/', '--')}"
+    (repo / "blobs").mkdir(parents=True)
+    shutil.copyfile(content, repo / "blobs" / digest)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    snapshot = repo / "snapshots" / commit / filename
+    snapshot.parent.mkdir(parents=True)
+    snapshot.symlink_to(os.path.relpath(repo / "blobs" / digest, snapshot.parent))
+    return snapshot
+
+
+def biggan_images(generator) -> torch.Tensor:
+    z = torch.from_numpy(np.random.default_rng(0).standard_normal((2, generator.z_dim)))
+    return generator(z.float(), torch.tensor([3, 7]))
+
+
+def stylegan2_images(generator) -> torch.Tensor:
+    z = torch.from_numpy(np.random.default_rng(0).standard_normal((2, generator.z_dim)))
+    return generator(z.float(), psi=0.7)
+
+
+def test_the_registry_lists_three_documented_models():
+    assert gan_kit.models() == ["anime-biggan-256", "anime-portraits-512", "tadne-512"]
+    for entry in MODELS.values():
+        assert entry.kind in ("stylegan2", "biggan") and entry.resolution in (256, 512)
+        assert entry.description and entry.licence and entry.layer_groups and entry.sources
+        assert entry.psi_range[0] < entry.psi_range[1]
+        for source in entry.sources:
+            assert source.sha256 is None or re.fullmatch(r"[0-9a-f]{64}", source.sha256)
+            assert source.file_format
+    assert get_model("tadne-512").default_source.location == "public-data/TADNE"
+    assert get_model("anime-portraits-512").default_source is None  # Mega / rsync only
+
+
+def test_a_hugging_face_model_loads_offline_from_the_hub_cache_then_from_its_conversion(
+    caches, conformance_dir, monkeypatch
+):
+    published = conformance_dir / "biggan_tiny.bin"
+    hand_built_hub_cache(caches["hub"], HF_REPO, HF_FILE, published)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+    first = gan_kit.load("anime-biggan-256", device="cpu")
+    expected = biggan_images(gan_kit.load(published, device="cpu"))
+    assert torch.equal(biggan_images(first), expected)
+
+    cached = converted_cache_path("anime-biggan-256")
+    header = converted.read_header(cached)
+    assert header["kind"] == "biggan" and header["config"]["ch"] == 4
+    assert header["source_sha256"] == hashlib.sha256(published.read_bytes()).hexdigest()
+    assert header["source"] == f"hf://{HF_REPO}/{HF_FILE}"
+    assert first.checkpoint_path == cached  # its standing-stats cache goes beside it
+
+    shutil.rmtree(caches["hub"])  # the second load needs only the converted file
+    second = gan_kit.load("anime-biggan-256", device="cpu")
+    assert torch.equal(biggan_images(second), expected)
+
+
+@pytest.mark.parametrize("switch", ["HF_HUB_OFFLINE", "GAN_KIT_OFFLINE"])
+def test_offline_without_any_cache_is_a_clear_error(switch, monkeypatch):
+    monkeypatch.setenv(switch, "1")
+    with pytest.raises(DownloadError, match=r"anime-biggan-pytorch/pytorch_model.bin is not in"):
+        gan_kit.load("anime-biggan-256", device="cpu")
+
+
+def test_a_url_is_downloaded_once_then_loaded_without_pickle(stylegan2_pickle, monkeypatch):
+    route = Route(stylegan2_pickle.read_bytes())
+    with serve({"/snapshot.pkl": route}) as base:
+        url = f"{base}/snapshot.pkl"
+        first = gan_kit.load(url, device="cpu")
+
+        def no_pickle(*args, **kwargs):
+            raise AssertionError("the converted cache must not be unpickled")
+
+        monkeypatch.setattr("gan_kit.loading.safe_pickle.restricted_load", no_pickle)
+        monkeypatch.setattr("pickle.Unpickler", no_pickle)
+        second = gan_kit.load(url, device="cpu")
+    assert len(route.requests) == 1
+    assert converted_cache_path(url).is_file()
+    assert torch.equal(stylegan2_images(first), stylegan2_images(second))
+
+
+@pytest.mark.parametrize("name", ["stylegan2_tiny_tf.pkl", "biggan_tiny.bin"])
+def test_convert_gives_bit_identical_images(name, tmp_path, conformance_dir):
+    source = conformance_dir / name
+    destination = gan_kit.convert(source, tmp_path / "out" / "model.safetensors")
+    original = gan_kit.load(source, device="cpu")
+    reloaded = gan_kit.load(destination, device="cpu")
+    render = stylegan2_images if name.endswith(".pkl") else biggan_images
+    assert torch.equal(render(original), render(reloaded))
+    header = converted.read_header(destination)
+    assert header["gan_kit_version"] == gan_kit.__version__
+    assert header["source_sha256"] == hashlib.sha256(source.read_bytes()).hexdigest()
+    assert json.loads(json.dumps(header["config"])) == header["config"]
+    assert [p.name for p in destination.parent.iterdir()] == ["model.safetensors"]
+
+
+def test_a_damaged_converted_cache_is_rebuilt(stylegan2_pickle):
+    with serve({"/s.pkl": Route(stylegan2_pickle.read_bytes())}) as base:
+        url = f"{base}/s.pkl"
+        reference = stylegan2_images(gan_kit.load(url, device="cpu"))
+        cached = converted_cache_path(url)
+        cached.write_bytes(cached.read_bytes()[:-100])
+        with pytest.warns(UserWarning, match="unreadable converted cache"):
+            rebuilt = gan_kit.load(url, device="cpu")
+    assert torch.equal(stylegan2_images(rebuilt), reference)
+    assert converted.recognises(cached)
+
+
+def test_an_unknown_name_lists_the_known_ones():
+    with pytest.raises(UnknownModelError, match=r"'anime-faces'.*anime-biggan-256"):
+        gan_kit.load("anime-faces")
+
+
+def test_a_missing_path_is_still_reported_as_a_path(tmp_path):
+    with pytest.raises(CheckpointNotFoundError, match="check the path"):
+        gan_kit.load(tmp_path / "nothing.pkl")
+
+
+def test_a_manual_only_model_explains_where_to_get_it_and_accepts_the_file(
+    caches, stylegan2_pickle
+):
+    with pytest.raises(CheckpointNotFoundError, match=r"(?s)not downloadable.*mega\.nz.*rsync"):
+        gan_kit.load("anime-portraits-512")
+    caches["gan_kit"].mkdir()
+    name = "2020-01-11-skylion-stylegan2-animeportraits-networksnapshot-024664.pkl"
+    shutil.copyfile(stylegan2_pickle, caches["gan_kit"] / name)
+    generator = gan_kit.load("anime-portraits-512", device="cpu")
+    assert generator.resolution == 64  # the tiny stand-in, read from the cache folder
+    assert converted_cache_path("anime-portraits-512").is_file()
