@@ -189,11 +189,6 @@ def test_biggan_export_round_trips_through_gan_kit_load(tmp_path: Path) -> None:
     assert verify_export(path, generator) > 1e-2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="gan_kit.loading.biggan_checkpoints._infer_size takes ch from the last block's "
-    "width, which is 2*ch at 64 px (CHANNEL_MULTIPLIERS[64] ends in 2)",
-)
 def test_demo_biggan_export_loads_back(tmp_path: Path) -> None:
     recipe, _ = _train(BigGANRecipe, steps=1)
     generator = recipe.inference_generator()

@@ -160,7 +160,7 @@ def _infer_size(state_dict: Mapping[str, Tensor], source: str) -> dict:
             f"doubling from 4 px to {sorted(CHANNEL_MULTIPLIERS)} px"
         )
     return {
-        "ch": last_conv.shape[0],
+        "ch": last_conv.shape[0] // CHANNEL_MULTIPLIERS[resolution][-1],
         "resolution": resolution,
         "n_class": embed.shape[1],
         "chunk_size": noise_fc.shape[1],
