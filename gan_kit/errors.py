@@ -31,6 +31,10 @@ class InvalidInputError(GanKitError, ValueError):
     """An argument is out of range or of the wrong shape."""
 
 
+class OutputTooLargeError(InvalidInputError):
+    """The requested output cannot be held in memory (or read back), even one image at a time."""
+
+
 class UnknownModelError(CheckpointNotFoundError):
     """A name is neither a registered model, a local file, nor a URL."""
 

@@ -6,8 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from gan_kit.explore import Explorer, explorer
+
+# The test models are tiny: one thread is faster than two that wait for each other, and
+# much faster on a shared, busy machine.
+torch.set_num_threads(1)
 
 CONFORMANCE_DIR = Path(__file__).resolve().parents[2] / "shared" / "conformance"
 

@@ -322,8 +322,8 @@ def test_standing_stats_cache_is_written_atomically(state_dict, tmp_path, monkey
     G = build_from_state_dict(state_dict)
     real_save = torch.save
 
-    def save_then_fail(payload, stream, *args, **kwargs):
-        stream.write(b"partial")
+    def save_then_fail(payload, file, *args, **kwargs):
+        Path(file).write_bytes(b"partial")
         raise OSError("disk full")
 
     monkeypatch.setattr(torch, "save", save_then_fail)

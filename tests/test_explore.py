@@ -9,11 +9,10 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from gan_kit.errors import ExportError, InvalidInputError
+from gan_kit.errors import ExportError, InvalidInputError, OutputTooLargeError
 from gan_kit.explore import (
     BigGANExplorer,
     Latents,
-    OutputTooLargeError,
     StyleGAN2Explorer,
     save_animation,
 )
@@ -346,3 +345,12 @@ def test_save_animation_writes_every_frame(biggan_explorer, tmp_path):
         frame = np.asarray(gif.convert("RGB"))
     keyframe = biggan_explorer.render_uint8(biggan_explorer.styles(keyframes[1], psi=0.7))[0]
     assert np.abs(frame.astype(int) - keyframe).mean() < 8  # a 256-colour palette's error
+
+
+def test_latents_index_keeps_the_batch_dimension(biggan_explorer):
+    latents = biggan_explorer.latents([5, 6, 7])
+    for index, seed in ((0, 5), (np.int64(1), 6), (-1, 7), (-2, 6)):
+        picked = latents[index]
+        assert len(picked) == 1 and picked.classes.shape == (1, 1000)
+        assert torch.equal(picked.z, biggan_explorer.latents([seed]).z)
+    assert len(latents[[2, 0]]) == 2 and len(latents[1:]) == 2

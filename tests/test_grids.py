@@ -11,9 +11,14 @@ import pytest
 from PIL import Image
 
 import gan_kit
-from gan_kit.errors import ExportError, GanKitError, InvalidInputError, OutputExistsError
-from gan_kit.explore import (
+from gan_kit.errors import (
+    ExportError,
+    GanKitError,
+    InvalidInputError,
+    OutputExistsError,
     OutputTooLargeError,
+)
+from gan_kit.explore import (
     mixing_matrix,
     model_reference,
     psi_sweep,

@@ -188,16 +188,16 @@ def test_checkpoints_that_do_not_fit_give_clear_errors(networks, tmp_path, chang
         gan_kit.load(path)
 
 
-def test_every_error_shares_one_base_class():
-    for error in (
-        CheckpointNotFoundError,
-        CorruptCheckpointError,
-        UnsupportedCheckpointError,
-        UnsafePickleError,
-        CheckpointMismatchError,
-        gan_kit.errors.InvalidInputError,
-    ):
+def test_every_error_shares_one_base_class_and_is_exported():
+    errors = [
+        value
+        for value in vars(gan_kit.errors).values()
+        if isinstance(value, type) and issubclass(value, Exception)
+    ]
+    assert len(errors) >= 12
+    for error in errors:
         assert issubclass(error, GanKitError)
+        assert getattr(gan_kit, error.__name__) is error
 
 
 def test_writes_are_atomic(networks, tmp_path):

@@ -17,7 +17,6 @@ from gan_kit.explore.base import NOISE_MODES, Explorer, Latents, NoiseMode
 from gan_kit.explore.biggan import BigGANExplorer
 from gan_kit.explore.factory import explorer, model_reference
 from gan_kit.explore.grids import Grid, mixing_matrix, psi_sweep, render_recipe, sample_grid
-from gan_kit.explore.memory import OutputTooLargeError
 from gan_kit.explore.stylegan2 import StyleGAN2Explorer
 
 __all__ = [
@@ -27,7 +26,6 @@ __all__ = [
     "Grid",
     "Latents",
     "NoiseMode",
-    "OutputTooLargeError",
     "StyleGAN2Explorer",
     "explorer",
     "mixing_matrix",

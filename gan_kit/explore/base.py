@@ -14,6 +14,7 @@ never ask which kind they hold:
 
 from __future__ import annotations
 
+import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -24,14 +25,9 @@ import torch
 from PIL import Image
 from torch import nn
 
-from gan_kit.errors import InvalidInputError
+from gan_kit.errors import InvalidInputError, OutputTooLargeError
 from gan_kit.explore.images import to_pil, to_uint8
-from gan_kit.explore.memory import (
-    CPU_BATCH_SIZE,
-    OutputTooLargeError,
-    check_host_memory,
-    gpu_batch_size,
-)
+from gan_kit.explore.memory import CPU_BATCH_SIZE, check_host_memory, gpu_batch_size
 from gan_kit.latents.classes import ClassChoice, ClassSpec, class_choices
 from gan_kit.latents.interpolation import Easing, Method, interpolate
 from gan_kit.latents.slots import Layers, SlotLayout
@@ -54,7 +50,7 @@ class Latents:
 
     def __getitem__(self, index: int | slice | Sequence[int] | torch.Tensor) -> Latents:
         """The samples at `index` (an int keeps the batch dimension)."""
-        if isinstance(index, int):
+        if isinstance(index, numbers.Integral):
             index = slice(index, index + 1 if index != -1 else None)
         return Latents(self.z[index], None if self.classes is None else self.classes[index])
 

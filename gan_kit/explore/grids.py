@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 AXES: tuple[Axis, ...] = ("seed", "psi", "class")
 BACKGROUND = (255, 255, 255)
 INK = (0, 0, 0)
+SMALL_FONT_SIZE = 10  # pixels, for cells under 160 px
 MIN_FONT_SIZE = 8
 Labels = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]  # rows, columns, captions
 
@@ -142,8 +143,9 @@ class _Geometry:
 
     @classmethod
     def of(cls, shape: tuple[int, int], cell_size: int, labels: Labels) -> _Geometry:
-        """The layout for `labels` (rows, columns, captions): text about 1/16 of a cell
-        high, shrunk (down to MIN_FONT_SIZE) until column labels and captions fit a cell."""
+        """The layout for `labels` (rows, columns, captions): text 1/16 of a cell high (at
+        least SMALL_FONT_SIZE), shrunk (down to MIN_FONT_SIZE) until column labels and
+        captions fit in a cell's width."""
         row_labels, column_labels, captions = labels
         pad = max(2, cell_size // 64)
         measure = ImageDraw.Draw(Image.new("RGB", (1, 1)))
@@ -152,7 +154,7 @@ class _Geometry:
             boxes = [measure.textbbox((0, 0), text, font) for text in texts if text]
             return max((box[2 + axis] - box[axis] + 2 * pad for box in boxes), default=0)
 
-        size = max(MIN_FONT_SIZE, cell_size // 16)
+        size = max(SMALL_FONT_SIZE, cell_size // 16)
         font = ImageFont.load_default(size=size)
         widest = extent([*column_labels, *captions], font, 0)
         if widest > cell_size:

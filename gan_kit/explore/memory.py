@@ -8,7 +8,7 @@ import os
 import torch
 from PIL import Image
 
-from gan_kit.errors import InvalidInputError
+from gan_kit.errors import OutputTooLargeError
 
 # On the CPU a batch renders no faster per image than one image alone (BigGAN at 256 px:
 # ~0.2 s either way), and one at a time makes each image's pixels independent of what it
@@ -19,10 +19,6 @@ GPU_MEMORY_SHARE = 0.8  # of the free memory a batch may plan to use
 # Pillow refuses to open images over 2x this (decompression-bomb guard) and warns above it;
 # a grid larger than this could not be read back (recipes included).
 DEFAULT_MAX_GRID_PIXELS = 89_478_485
-
-
-class OutputTooLargeError(InvalidInputError):
-    """The requested output cannot be held in memory (or read back), even one image at a time."""
 
 
 def available_host_bytes() -> int | None:

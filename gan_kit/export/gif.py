@@ -22,7 +22,8 @@ from PIL import Image
 
 from gan_kit.errors import ExportError, InvalidInputError
 from gan_kit.export.frames import Frames, check_fps, stack_frames
-from gan_kit.export.paths import atomic_path, checked_output_path
+from gan_kit.export.paths import checked_output_path
+from gan_kit.files import atomic_path
 
 GifPalette = Literal["shared", "per-frame"]
 

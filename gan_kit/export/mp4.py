@@ -18,7 +18,8 @@ import numpy as np
 
 from gan_kit.errors import ExportError, InvalidInputError, MissingDependencyError
 from gan_kit.export.frames import Frames, check_fps, iter_frames
-from gan_kit.export.paths import atomic_path, checked_output_path
+from gan_kit.export.paths import checked_output_path
+from gan_kit.files import atomic_path
 
 Quality = Literal["high", "medium", "low"]
 

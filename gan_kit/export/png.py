@@ -11,7 +11,8 @@ from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
 from gan_kit.errors import ExportError, InvalidInputError
 from gan_kit.export.frames import check_image
-from gan_kit.export.paths import atomic_path, checked_output_path
+from gan_kit.export.paths import checked_output_path
+from gan_kit.files import atomic_path
 
 
 def _png_text_chunks(text: Mapping[str, str]) -> PngImagePlugin.PngInfo:

@@ -30,7 +30,7 @@ from gan_kit.errors import (
     UnsafePickleError,
     UnsupportedCheckpointError,
 )
-from gan_kit.loading.files import read_head
+from gan_kit.files import read_head
 from gan_kit.loading.safe_pickle import NUMPY_GLOBALS, restricted_load
 from gan_kit.models.stylegan2 import StyleGAN2Config, StyleGAN2Generator
 

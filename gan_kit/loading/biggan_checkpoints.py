@@ -34,7 +34,7 @@ from gan_kit.errors import (
     UnsafePickleError,
     UnsupportedCheckpointError,
 )
-from gan_kit.loading.files import read_head
+from gan_kit.files import read_head
 from gan_kit.loading.tf_bundle import TensorBundle, find_prefix
 from gan_kit.models.biggan import CHANNEL_MULTIPLIERS, BigGANGenerator
 

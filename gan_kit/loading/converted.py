@@ -10,9 +10,7 @@ dict, so loading one gives bit-identical images.
 from __future__ import annotations
 
 import json
-import os
 import struct
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,7 @@ from typing import Any
 from torch import nn
 
 from gan_kit.errors import CorruptCheckpointError, UnsupportedCheckpointError
-from gan_kit.loading.files import read_head
+from gan_kit.files import atomic_path, read_head
 from gan_kit.models.biggan import BigGANGenerator
 from gan_kit.models.stylegan2 import StyleGAN2Config, StyleGAN2Generator
 
@@ -96,14 +94,8 @@ def write_converted(
     }
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        save_file(tensors, temporary, metadata={METADATA_KEY: json.dumps(header)})
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_path(path, overwrite=True) as temporary:
+        save_file(tensors, str(temporary), metadata={METADATA_KEY: json.dumps(header)})
     return path
 
 

@@ -29,7 +29,7 @@ from gan_kit.errors import (
     UnsafePickleError,
     UnsupportedCheckpointError,
 )
-from gan_kit.loading.files import read_head
+from gan_kit.files import read_head
 from gan_kit.models.resample import make_filter
 from gan_kit.models.stylegan2 import StyleGAN2Config, StyleGAN2Generator
 

@@ -8,17 +8,15 @@ that tests, benchmarks and the demo models can produce files in the published fo
 
 from __future__ import annotations
 
-import os
 import pickle
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 
-from gan_kit.errors import CorruptCheckpointError, UnsupportedCheckpointError
-from gan_kit.loading.files import read_head
+from gan_kit.errors import UnsupportedCheckpointError
+from gan_kit.files import atomic_path, read_head
 from gan_kit.loading.safe_pickle import NUMPY_GLOBALS, restricted_load
 
 NETWORK_MODULE, NETWORK_CLASS = "dnnlib.tflib.network", "Network"
@@ -108,20 +106,6 @@ class _NetworkPickler(pickle._Pickler):  # the Python pickler lets us name a for
 
 
 def write_networks(path: Path, networks: tuple[TFNetwork, TFNetwork, TFNetwork]) -> None:
-    """Write `(G, D, Gs)` as NVIDIA's code pickles them, atomically."""
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as file:
-            _dump(file, networks)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
-def _dump(file: BinaryIO, networks: tuple[TFNetwork, ...]) -> None:
-    try:
+    """Write `(G, D, Gs)` as NVIDIA's code pickles them, atomically (replacing `path`)."""
+    with atomic_path(path, overwrite=True) as temporary, temporary.open("wb") as file:
         _NetworkPickler(file, protocol=4).dump(tuple(networks))
-    except pickle.PicklingError as exc:  # pragma: no cover - programming error
-        raise CorruptCheckpointError(f"could not write the network pickle: {exc}") from exc

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
-import tempfile
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -31,6 +30,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gan_kit.errors import InvalidInputError
+from gan_kit.files import atomic_path
 
 __all__ = [
     "CHANNEL_MULTIPLIERS",
@@ -517,16 +517,7 @@ def _read_stats_cache(path: Path, settings: dict) -> dict[str, dict[str, Tensor]
 
 
 def _save_atomically(payload: dict, path: Path) -> None:
-    """torch.save `payload` to `path` via a temporary file and os.replace, so readers never
-    see a partial file."""
+    """torch.save `payload` to `path` atomically, so readers never see a partial file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            torch.save(payload, stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_path(path, overwrite=True) as temporary:
+        torch.save(payload, temporary)
