@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,8 +49,8 @@ class Grid:
     (row-major) or empty; `recipe` renders the grid again.
     """
 
-    images: np.ndarray
-    filled: np.ndarray
+    images: np.ndarray = field(repr=False)
+    filled: np.ndarray = field(repr=False)
     row_labels: tuple[str, ...]
     column_labels: tuple[str, ...]
     captions: tuple[str, ...]
