@@ -29,29 +29,18 @@ EMA = "/ExponentialMovingAverage"
 
 
 @pytest.fixture(scope="module")
-def reference(conformance_dir: Path) -> dict[str, np.ndarray]:
-    with np.load(conformance_dir / "biggan_tiny_ref.npz") as arrays:
-        return dict(arrays)
-
-
-@pytest.fixture(scope="module")
-def bin_path(conformance_dir: Path) -> Path:
-    return conformance_dir / "biggan_tiny.bin"
-
-
-@pytest.fixture(scope="module")
 def tf_dir(conformance_dir: Path) -> Path:
     return conformance_dir / "biggan_tiny_tf"
 
 
 @pytest.fixture(scope="module")
-def generator(bin_path: Path) -> BigGANGenerator:
-    return gan_kit.load(bin_path, device="cpu")
+def generator(biggan_checkpoint: Path) -> BigGANGenerator:
+    return gan_kit.load(biggan_checkpoint, device="cpu")
 
 
 @pytest.fixture()
-def state_dict(bin_path: Path) -> dict[str, torch.Tensor]:
-    return torch.load(bin_path, map_location="cpu", weights_only=True)
+def state_dict(biggan_checkpoint: Path) -> dict[str, torch.Tensor]:
+    return torch.load(biggan_checkpoint, map_location="cpu", weights_only=True)
 
 
 @pytest.fixture(scope="module")
@@ -83,38 +72,46 @@ def max_error(a: np.ndarray, b: np.ndarray) -> float:
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-def test_cuda_matches_reference(bin_path, reference, monkeypatch):
+def test_cuda_matches_reference(biggan_checkpoint, biggan_reference, monkeypatch):
     # cuDNN may use TF32 for float32 convolutions (PyTorch's default): compare in full float32.
     monkeypatch.setattr(torch.backends.cudnn, "allow_tf32", False)
-    G = gan_kit.load(bin_path, device="cuda")
-    classes = torch.from_numpy(reference["classes"]).cuda()
-    assert max_error(images(G, reference["z"], classes), reference["img"]) <= TOLERANCE
+    G = gan_kit.load(biggan_checkpoint, device="cuda")
+    classes = torch.from_numpy(biggan_reference["classes"]).cuda()
+    assert (
+        max_error(images(G, biggan_reference["z"], classes), biggan_reference["img"]) <= TOLERANCE
+    )
 
 
 @pytest.mark.parametrize("checkpoint", ["biggan_tiny.bin", "biggan_tiny_tf", "prefix", "index"])
-def test_reproduces_reference_images(checkpoint, conformance_dir, reference):
+def test_reproduces_reference_images(checkpoint, conformance_dir, biggan_reference):
     path = {
         "prefix": conformance_dir / "biggan_tiny_tf" / "model.ckpt-607250",
         "index": conformance_dir / "biggan_tiny_tf" / "model.ckpt-607250.index",
     }.get(checkpoint, conformance_dir / checkpoint)
     G = gan_kit.load(path, device="cpu")
     assert (G.z_dim, G.num_chunks, G.chunk_size, G.n_class, G.resolution) == (140, 7, 20, 1000, 256)
-    one_hot = F.one_hot(torch.from_numpy(reference["classes"]), G.n_class).float()
-    assert max_error(images(G, reference["z"], one_hot), reference["img"]) <= TOLERANCE
+    one_hot = F.one_hot(torch.from_numpy(biggan_reference["classes"]), G.n_class).float()
+    assert (
+        max_error(images(G, biggan_reference["z"], one_hot), biggan_reference["img"]) <= TOLERANCE
+    )
     # Per-chunk mixing: chunks 0..2 (fc, B1, B2) of sample 0, the rest and the class of 1.
-    z = reference["z"]
+    z = biggan_reference["z"]
     z_mix = np.concatenate([z[:1, : 3 * G.chunk_size], z[1:2, 3 * G.chunk_size :]], axis=1)
-    np.testing.assert_array_equal(z_mix, reference["z_mix"])
-    mixed = images(G, z_mix, torch.from_numpy(reference["classes"][1:2]))
-    assert max_error(mixed, reference["img_mix"]) <= TOLERANCE
+    np.testing.assert_array_equal(z_mix, biggan_reference["z_mix"])
+    mixed = images(G, z_mix, torch.from_numpy(biggan_reference["classes"][1:2]))
+    assert max_error(mixed, biggan_reference["img_mix"]) <= TOLERANCE
 
 
-def test_tf_checkpoint_uses_the_moving_averages_not_the_decoys(tf_arrays, tf_copy, reference):
+def test_tf_checkpoint_uses_the_moving_averages_not_the_decoys(
+    tf_arrays, tf_copy, biggan_reference
+):
     def reference_error(arrays: dict[str, np.ndarray]) -> float:
         prefix = tf_copy.parent / "rewritten.ckpt-1"
         write_tensor_bundle(prefix, arrays)
         G = gan_kit.load(prefix, device="cpu")
-        return max_error(images(G, reference["z"], reference["classes"]), reference["img"])
+        return max_error(
+            images(G, biggan_reference["z"], biggan_reference["classes"]), biggan_reference["img"]
+        )
 
     # Same checkpoint without the EMA copies: the raw (decoy) values are then the weights.
     raw_only = {n: a for n, a in tf_arrays.items() if not n.endswith(EMA)}
@@ -144,15 +141,15 @@ def block_conditions(G: BigGANGenerator, z, y) -> list[torch.Tensor]:
     return seen
 
 
-def test_class_indices_equal_one_hot(generator, reference):
-    z, classes = reference["z"], torch.from_numpy(reference["classes"])
+def test_class_indices_equal_one_hot(generator, biggan_reference):
+    z, classes = biggan_reference["z"], torch.from_numpy(biggan_reference["classes"])
     by_index = images(generator, z, classes)
     by_one_hot = images(generator, z, F.one_hot(classes, generator.n_class).float())
     assert max_error(by_index, by_one_hot) <= 1e-6
 
 
-def test_soft_mixture_embeds_the_mixture_of_classes(generator, reference):
-    G, z = generator, reference["z"][:1]
+def test_soft_mixture_embeds_the_mixture_of_classes(generator, biggan_reference):
+    G, z = generator, biggan_reference["z"][:1]
     mixture = torch.zeros(1, G.n_class)
     mixture[0, 3], mixture[0, 700] = 0.25, 0.75
     expected = 0.25 * G.class_embedding.weight[:, 3] + 0.75 * G.class_embedding.weight[:, 700]
@@ -163,8 +160,8 @@ def test_soft_mixture_embeds_the_mixture_of_classes(generator, reference):
     assert max_error(soft, images(G, z, torch.tensor([700]))) > 1e-3
 
 
-def test_each_block_gets_its_own_z_chunk_and_class(generator, reference):
-    G, z = generator, torch.from_numpy(reference["z"][:2])
+def test_each_block_gets_its_own_z_chunk_and_class(generator, biggan_reference):
+    G, z = generator, torch.from_numpy(biggan_reference["z"][:2])
     per_block = torch.tensor([[10, 11, 12, 13, 14, 15], [20, 21, 22, 23, 24, 25]])
     conditions = block_conditions(G, z, per_block)
     for k, condition in enumerate(conditions):
@@ -185,8 +182,8 @@ def test_each_block_gets_its_own_z_chunk_and_class(generator, reference):
     assert max_error(same, images(G, z, per_block[:, 0])) <= 1e-6
 
 
-def test_a_single_class_is_broadcast_and_plain_lists_are_indices(generator, reference):
-    z = reference["z"]
+def test_a_single_class_is_broadcast_and_plain_lists_are_indices(generator, biggan_reference):
+    z = biggan_reference["z"]
     expected = images(generator, z, torch.full((3,), 42))
     assert max_error(images(generator, z, torch.tensor([42])), expected) <= 1e-6
     assert max_error(images(generator, z, [42, 42, 42]), expected) <= 1e-6
@@ -235,20 +232,30 @@ def test_spectral_norm_is_folded_into_the_weights(generator, state_dict):
     assert torch.equal(generator.class_embedding.weight, state_dict["embed_y.weight"])
 
 
-def test_stored_u_vectors_are_not_used(state_dict, reference, bin_path):
-    expected = images(gan_kit.load(bin_path, device="cpu"), reference["z"], reference["classes"])
+def test_stored_u_vectors_are_not_used(state_dict, biggan_reference, biggan_checkpoint):
+    expected = images(
+        gan_kit.load(biggan_checkpoint, device="cpu"),
+        biggan_reference["z"],
+        biggan_reference["classes"],
+    )
     for key in [k for k in state_dict if k.endswith("weight_u")]:
         state_dict[key] = torch.randn_like(state_dict[key])
     scrambled = build_from_state_dict(state_dict)
-    assert max_error(images(scrambled, reference["z"], reference["classes"]), expected) == 0
+    assert (
+        max_error(images(scrambled, biggan_reference["z"], biggan_reference["classes"]), expected)
+        == 0
+    )
     without_u = build_from_state_dict({k: v for k, v in state_dict.items() if "weight_u" not in k})
-    assert max_error(images(without_u, reference["z"], reference["classes"]), expected) == 0
+    assert (
+        max_error(images(without_u, biggan_reference["z"], biggan_reference["classes"]), expected)
+        == 0
+    )
 
 
-def test_forward_changes_no_state(generator, reference):
+def test_forward_changes_no_state(generator, biggan_reference):
     before = {k: v.clone() for k, v in generator.state_dict().items()}
-    first = images(generator, reference["z"][:1], torch.tensor([5]))
-    second = images(generator, reference["z"][:1], torch.tensor([5]))
+    first = images(generator, biggan_reference["z"][:1], torch.tensor([5]))
+    second = images(generator, biggan_reference["z"][:1], torch.tensor([5]))
     assert max_error(first, second) == 0
     for key, value in generator.state_dict().items():
         assert torch.equal(value, before[key]), key
@@ -264,10 +271,10 @@ def test_full_size_generator_has_the_published_parameter_count():
 
 
 @pytest.fixture()
-def bin_copy(bin_path: Path, tmp_path: Path) -> Path:
+def bin_copy(biggan_checkpoint: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "weights" / "pytorch_model.bin"
     copy.parent.mkdir()
-    shutil.copyfile(bin_path, copy)
+    shutil.copyfile(biggan_checkpoint, copy)
     return copy
 
 
@@ -285,9 +292,11 @@ def fc_moments(state_dict, z_batches) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.stack(means).mean(0).float(), torch.stack(variances).mean(0).float()
 
 
-def test_recompute_standing_stats_and_reuse_the_cache(bin_copy, state_dict, reference, monkeypatch):
+def test_recompute_standing_stats_and_reuse_the_cache(
+    bin_copy, state_dict, biggan_reference, monkeypatch
+):
     G = gan_kit.load(bin_copy, device="cpu")
-    before = images(G, reference["z"][:1], torch.tensor([1]))
+    before = images(G, biggan_reference["z"][:1], torch.tensor([1]))
     settings = {"n_samples": 8, "truncation": 0.5, "batch_size": 4, "seed": 3}
     cache = G.recompute_standing_stats(**settings, progress=False)
     assert cache == bin_copy.parent / "pytorch_model.bin.standing_stats-n8-t0.5-b4-seed3.pt"
@@ -302,7 +311,7 @@ def test_recompute_standing_stats_and_reuse_the_cache(bin_copy, state_dict, refe
     mean, var = fc_moments(state_dict, z_batches)
     torch.testing.assert_close(G.blocks[0].norm1.mean, mean, rtol=1e-4, atol=1e-5)
     torch.testing.assert_close(G.blocks[0].norm1.var, var, rtol=1e-4, atol=1e-5)
-    after = images(G, reference["z"][:1], torch.tensor([1]))
+    after = images(G, biggan_reference["z"][:1], torch.tensor([1]))
     assert max_error(before, after) > 1e-3
 
     # A fresh load with the same arguments reads the cache instead of sampling.
@@ -313,7 +322,7 @@ def test_recompute_standing_stats_and_reuse_the_cache(bin_copy, state_dict, refe
 
     monkeypatch.setattr(reloaded, "_collect_standing_stats", fail)
     assert reloaded.recompute_standing_stats(**settings, progress=False) == cache
-    assert max_error(images(reloaded, reference["z"][:1], torch.tensor([1])), after) == 0
+    assert max_error(images(reloaded, biggan_reference["z"][:1], torch.tensor([1])), after) == 0
     with pytest.raises(AssertionError, match="recomputed"):
         reloaded.recompute_standing_stats(**{**settings, "seed": 4}, progress=False)
 
@@ -419,18 +428,23 @@ def test_bin_files_that_are_not_state_dicts(tmp_path):
         gan_kit.load(text)
 
 
-def test_truncated_bin_is_corrupt(bin_path, tmp_path):
+def test_truncated_bin_is_corrupt(biggan_checkpoint, tmp_path):
     truncated = tmp_path / "pytorch_model.bin"
-    truncated.write_bytes(bin_path.read_bytes()[:400_000])
+    truncated.write_bytes(biggan_checkpoint.read_bytes()[:400_000])
     with pytest.raises(CorruptCheckpointError, match=r"pytorch_model\.bin.*truncated or damaged"):
         gan_kit.load(truncated)
 
 
-def test_legacy_torch_serialization_loads(state_dict, tmp_path, reference):
+def test_legacy_torch_serialization_loads(state_dict, tmp_path, biggan_reference):
     legacy = tmp_path / "legacy.bin"
     torch.save(state_dict, legacy, _use_new_zipfile_serialization=False)
     G = gan_kit.load(legacy, device="cpu")
-    assert max_error(images(G, reference["z"], reference["classes"]), reference["img"]) <= TOLERANCE
+    assert (
+        max_error(
+            images(G, biggan_reference["z"], biggan_reference["classes"]), biggan_reference["img"]
+        )
+        <= TOLERANCE
+    )
 
 
 # --- bad input: TF checkpoints ------------------------------------------------------------------
