@@ -31,9 +31,8 @@ from gan_kit.explore.memory import CPU_BATCH_SIZE, check_host_memory, gpu_batch_
 from gan_kit.latents.classes import ClassChoice, ClassSpec, class_choices
 from gan_kit.latents.interpolation import Easing, Method, interpolate
 from gan_kit.latents.slots import Layers, SlotLayout
+from gan_kit.models.stylegan2 import NOISE_MODES, NoiseMode
 
-NoiseMode = Literal["const", "random", "none"]
-NOISE_MODES: tuple[str, ...] = ("const", "random", "none")
 Space = Literal["z", "w"]
 
 

@@ -26,6 +26,7 @@ from gan_kit.errors import InvalidInputError
 from gan_kit.models.resample import make_filter, upsample2x, upsample_conv2d
 
 NoiseMode = Literal["const", "random", "none"]
+NOISE_MODES: tuple[str, ...] = ("const", "random", "none")
 _ACTIVATION_GAIN = math.sqrt(2.0)
 
 
@@ -294,7 +295,7 @@ class SynthesisNetwork(nn.Module):
         with its own modulated weights; None chooses it on the CPU, where batching large
         images only adds memory traffic (measured in BENCHMARKS.md), and not on GPUs.
         """
-        if noise_mode not in ("const", "random", "none"):
+        if noise_mode not in NOISE_MODES:
             raise InvalidInputError(
                 f"noise_mode must be 'const', 'random' or 'none', got {noise_mode!r}"
             )
