@@ -252,6 +252,14 @@ def test_stored_u_vectors_are_not_used(state_dict, biggan_reference, biggan_chec
     )
 
 
+def test_gradients_flow_through_the_generator():
+    G = BigGANGenerator(ch=2, resolution=64, n_class=5, attention_block=3).requires_grad_(True)
+    images = G(truncated_z(2, seed=0, z_dim=G.z_dim), torch.tensor([0, 3]))
+    images.mean().backward()
+    assert G.final_conv.weight.grad is not None and G.final_conv.weight.grad.abs().sum() > 0
+    assert G.class_embedding.weight.grad.abs().sum() > 0
+
+
 def test_forward_changes_no_state(generator, biggan_reference):
     before = {k: v.clone() for k, v in generator.state_dict().items()}
     first = images(generator, biggan_reference["z"][:1], torch.tensor([5]))

@@ -12,6 +12,7 @@ import pytest
 import torch
 
 import gan_kit
+import gan_kit.demo.train as train_module
 from gan_kit.demo.export import highcwu_state_dict, verify_export, write_biggan
 from gan_kit.demo.faces import IMAGE_SIZE, NUM_CLASSES, draw_face, face_batch, to_tensor
 from gan_kit.demo.train import (
@@ -25,15 +26,6 @@ from gan_kit.loading.biggan_checkpoints import highcwu_layout, largest_singular_
 from gan_kit.models.biggan import BigGANGenerator
 
 CPU = torch.device("cpu")
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Train on one thread: faster than two fighting over a busy machine's cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _train(recipe_class: type, steps: int, seed: int = 0, batch_size: int = 8):
@@ -196,3 +188,32 @@ def test_demo_biggan_export_loads_back(tmp_path: Path) -> None:
     recipe.export(path, generator)
     assert path.stat().st_size <= MAX_FILE_BYTES
     assert verify_export(path, generator) < 1e-4
+
+
+def test_a_broken_export_stops_the_run_before_training(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def must_not_train(*_args: object) -> None:
+        raise AssertionError("trained although the export does not load back")
+
+    monkeypatch.setattr(StyleGAN2Recipe, "step", must_not_train)
+    monkeypatch.setattr(train_module, "verify_export", lambda path, generator: 0.5)
+    with pytest.raises(RuntimeError, match="loads back as a different generator"):
+        train_module.train("stylegan2", tmp_path, steps=3, progress=False)
+
+
+def test_sample_grids_do_not_change_the_training(tmp_path: Path) -> None:
+    def losses(sample_every: int) -> list[dict[str, float]]:
+        report = train_module.train(
+            "stylegan2",
+            tmp_path / str(sample_every),
+            steps=2,
+            batch_size=4,
+            sample_every=sample_every,
+            log_every=1,
+            progress=False,
+        )
+        return report.losses
+
+    assert losses(sample_every=1) == losses(sample_every=1000)
+    assert (tmp_path / "1" / "samples-000002.png").is_file()

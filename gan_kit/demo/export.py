@@ -16,6 +16,7 @@ import torch
 from torch import Tensor, nn
 
 import gan_kit
+from gan_kit.files import atomic_path
 from gan_kit.loading.biggan_checkpoints import highcwu_layout
 from gan_kit.models.biggan import BigGANGenerator, StandingStatistics
 
@@ -108,8 +109,11 @@ def highcwu_state_dict(generator: BigGANGenerator, statistics_batches: int) -> d
 
 
 def write_biggan(path: Path, generator: BigGANGenerator, statistics_batches: int) -> None:
-    """`torch.save` the HighCWu-layout state dict of `generator` to `path`."""
-    torch.save(highcwu_state_dict(generator, statistics_batches), path)
+    """`torch.save` the HighCWu-layout state dict of `generator` to `path`, atomically
+    (replacing `path`)."""
+    state = highcwu_state_dict(generator, statistics_batches)
+    with atomic_path(path, overwrite=True) as temporary:
+        torch.save(state, temporary)
 
 
 @torch.no_grad()

@@ -3,8 +3,8 @@
     python -m gan_kit.demo.train stylegan2|biggan --out DIR --minutes N --seed S
 
 Recipes (known-good, kept simple):
-- StyleGAN2: non-saturating logistic loss, lazy R1 on reals, style mixing, Adam
-  (lr 0.0025, betas (0, 0.99)), equalized learning rate.
+- StyleGAN2: non-saturating logistic loss, lazy R1 on reals (gamma 0.5 every 4 steps),
+  style mixing (p 0.9), Adam (lr 0.0025, betas (0, 0.99)), equalized learning rate.
 - BigGAN: hinge loss, projection discriminator, spectral norm in G and D, Adam
   (G 2e-4, D 4e-4, betas (0, 0.999)).
 Both: one generator forward per step, whose images train D (detached) and then G; an
@@ -13,7 +13,8 @@ model exported. Sample grids of the average go to DIR every `--sample-every` ste
 
 At the end the average is written in its published format (`demo-stylegan2.pkl`, an
 NVIDIA TF pickle; `demo-biggan.pt`, a HighCWu-layout state dict), loaded back through
-`gan_kit.load`, and its images compared with the in-memory generator's.
+`gan_kit.load`, and its images compared with the in-memory generator's; the untrained
+model goes through the same check first, so a broken export stops the run at once.
 
 Runs are reproducible: the seed fixes initialisation, latents, noise and the data order,
 so the first k steps of any two runs with one seed (on one device) are the same; `--steps`
@@ -132,13 +133,16 @@ class _Recipe:
 
     def inference_generator(self) -> nn.Module:
         """The moving average as a plain gan_kit generator on the CPU, to sample and export."""
-        return inference_copy(self.average, self.plain_generator().to(self.device)).cpu()
+        with torch.random.fork_rng(devices=[]):  # its throwaway init must not shift training's
+            plain = self.plain_generator()
+        return inference_copy(self.average, plain.to(self.device)).cpu()
 
     def grid(self, generator: nn.Module) -> Tensor:
         """Sample images [N, 3, 64, 64] in [-1, 1] for the progress grid (fixed latents)."""
         raise NotImplementedError
 
     def export(self, path: Path, generator: nn.Module) -> None:
+        """Write `generator` (an `inference_generator`) to `path` in its published format."""
         raise NotImplementedError
 
 
@@ -146,7 +150,7 @@ class StyleGAN2Recipe(_Recipe):
     """Non-saturating loss + lazy R1, style mixing, equalized lr (StyleGAN2's recipe)."""
 
     file_name = "demo-stylegan2.pkl"
-    r1_gamma = 0.05
+    r1_gamma = 0.5
     r1_interval = 4
     style_mixing_probability = 0.9
     w_avg_beta = 0.995
@@ -215,7 +219,7 @@ class BigGANRecipe(_Recipe):
     """Hinge loss, projection D, spectral norm everywhere, TTUR (BigGAN's recipe)."""
 
     file_name = "demo-biggan.pt"
-    statistics_batches = 32  # standing BN statistics: batches of the training batch size
+    statistics_batches = 32  # standing BN statistics: averaged over this many batches of 32
 
     learning_rates = (2e-4, 4e-4)
     betas = (0.0, 0.999)
@@ -237,18 +241,8 @@ class BigGANRecipe(_Recipe):
         return {"d_loss": float(d_loss.detach()), "g_loss": float(g_loss.detach())}
 
     def _generate(self, z: Tensor, classes: Tensor) -> Tensor:
-        """G's images in [-1, 1], differentiably: BigGANGenerator ends in an in-place
-        (tanh + 1) / 2 that autograd cannot go back through, so a hook catches the final
-        conv's output and the tanh is taken here."""
-        outputs: list[Tensor] = []
-        hook = self.generator.final_conv.register_forward_hook(
-            lambda _module, _inputs, output: outputs.append(output)
-        )
-        try:
-            self.generator(z, classes)
-        finally:
-            hook.remove()
-        return torch.tanh(outputs[0])
+        """G's images in [-1, 1] (BigGANGenerator gives [0, 1])."""
+        return self.generator(z, classes) * 2 - 1
 
     def plain_generator(self) -> BigGANGenerator:
         return BigGANGenerator(n_class=NUM_CLASSES, **BIGGAN_SIZE)
@@ -323,6 +317,8 @@ def train(
     to `out_dir` in its published format and check that `gan_kit.load` reproduces it."""
     out_dir.mkdir(parents=True, exist_ok=True)
     recipe = RECIPES[model](torch.device(device), seed)
+    path = out_dir / recipe.file_name
+    _export_and_verify(recipe, path)  # fail now, not after the training, if the format breaks
     batches = face_seeds(seed, batch_size)
     deadline = time.monotonic() + minutes * 60
     history: list[dict[str, float]] = []
@@ -349,11 +345,9 @@ def train(
             bar.update()
     if interval:
         history.append({"step": step, **_mean_losses(interval)})
-    generator = recipe.inference_generator()
+    generator, checkpoint_bytes, difference = _export_and_verify(recipe, path)
     with torch.no_grad():
         save_grid(recipe.grid(generator), out_dir / "samples-final.png")
-    path = out_dir / recipe.file_name
-    recipe.export(path, generator)
     report = TrainingReport(
         model=model,
         seed=seed,
@@ -363,18 +357,28 @@ def train(
         images_per_second=round(step * batch_size / max(training_seconds, 1e-9), 2),
         losses=history,
         checkpoint=str(path),
-        checkpoint_bytes=path.stat().st_size,
-        export_max_abs_diff=verify_export(path, generator),
+        checkpoint_bytes=checkpoint_bytes,
+        export_max_abs_diff=difference,
     )
     (out_dir / "training.json").write_text(json.dumps(asdict(report), indent=1))
-    if report.checkpoint_bytes > MAX_FILE_BYTES:
-        raise RuntimeError(f"{path} is {report.checkpoint_bytes} bytes, over the 10 MB limit")
-    if not report.export_max_abs_diff <= EXPORT_TOLERANCE:
-        raise RuntimeError(
-            f"{path} loads back as a different generator (max abs diff "
-            f"{report.export_max_abs_diff:.2e} > {EXPORT_TOLERANCE:.0e})"
-        )
     return report
+
+
+def _export_and_verify(recipe: _Recipe, path: Path) -> tuple[nn.Module, int, float]:
+    """Export the moving average to `path` and check the file: (generator, bytes, max abs
+    image difference after `gan_kit.load`). Raises if it is too big or loads differently."""
+    generator = recipe.inference_generator()
+    recipe.export(path, generator)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise RuntimeError(f"{path} is {size} bytes, over the 10 MB limit")
+    difference = verify_export(path, generator)
+    if not difference <= EXPORT_TOLERANCE:
+        raise RuntimeError(
+            f"{path} loads back as a different generator (max abs diff {difference:.2e} > "
+            f"{EXPORT_TOLERANCE:.0e})"
+        )
+    return generator, size, difference
 
 
 def main(argv: list[str] | None = None) -> None:

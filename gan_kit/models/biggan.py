@@ -291,7 +291,7 @@ class BigGANGenerator(nn.Module):
             if index + 1 == self.attention_block:
                 x = self.attention(x)
         x = self.final_conv(F.relu(self.final_norm(x), inplace=True))
-        return torch.tanh(x).add_(1).mul_(0.5).contiguous()
+        return torch.tanh(x).add(1).mul_(0.5).contiguous()  # tanh keeps its output for autograd
 
     def _checked_z(self, z: Tensor) -> Tensor:
         """`z` on the generator's device and dtype, after checking its shape."""

@@ -1,0 +1,49 @@
+"""Interactive explorers for notebooks (ipywidgets 7.7.1 and 8, core widgets only), thin
+over `gan_kit.explore`:
+
+    from gan_kit.widgets import ExplorerWidget, InterpolationStudio
+    ExplorerWidget(gan_kit.explorer("tadne-512"))        # sliders, mixing, favourites
+    InterpolationStudio(gan_kit.explorer("tadne-512"))   # keyframes, Play preview, GIF / MP4
+
+The state of every widget is plain data (`ImageState`, `AnimationPath`) that renders and
+saves without ipywidgets; `LatestWins` is the render loop that keeps dragging instant.
+"""
+
+from __future__ import annotations
+
+from gan_kit.errors import MissingDependencyError
+from gan_kit.widgets.scheduler import LatestWins, in_kernel
+from gan_kit.widgets.state import (
+    AnimationPath,
+    ImageState,
+    load_favourite,
+    render_state,
+    save_favourite,
+)
+
+try:
+    import ipywidgets  # noqa: F401
+except ImportError as error:
+    raise MissingDependencyError(
+        'the explorers need ipywidgets: pip install "gan_kit[notebooks]" '
+        "(or pip install ipywidgets)"
+    ) from error
+
+from gan_kit.widgets.explorer import ExplorerWidget
+from gan_kit.widgets.preview import Preview, jpeg_bytes
+from gan_kit.widgets.studio import InterpolationStudio, offer_download
+
+__all__ = [
+    "AnimationPath",
+    "ExplorerWidget",
+    "ImageState",
+    "InterpolationStudio",
+    "LatestWins",
+    "Preview",
+    "in_kernel",
+    "jpeg_bytes",
+    "load_favourite",
+    "offer_download",
+    "render_state",
+    "save_favourite",
+]

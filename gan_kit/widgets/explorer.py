@@ -1,0 +1,227 @@
+"""`ExplorerWidget`: sliders over one model. Both kinds get seed and truncation sliders,
+a second seed whose slots can be swapped in (one toggle per slot, plus the model's slot
+groups as presets) and favourites; StyleGAN2 adds the cutoff and the noise mode, BigGAN
+the class sliders and a blend between two classes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import ipywidgets as widgets
+
+from gan_kit.errors import InvalidInputError
+from gan_kit.explore import NOISE_MODES, Explorer
+from gan_kit.latents.classes import ClassChoice, format_class
+from gan_kit.widgets.preview import Preview
+from gan_kit.widgets.state import ImageState, load_favourite, render_state, save_favourite
+
+MAX_SLIDER_SEED = 99_999  # the sliders' range; ImageState takes any seed
+
+
+def _int_slider(description: str, low: int, high: int, value: int) -> widgets.IntSlider:
+    return widgets.IntSlider(
+        description=description, min=low, max=high, value=value, continuous_update=True
+    )
+
+
+def _float_slider(description: str, low: float, high: float, value: float) -> widgets.FloatSlider:
+    return widgets.FloatSlider(
+        description=description, min=low, max=high, step=0.01, value=value, readout_format=".2f"
+    )
+
+
+def _reach(slider: widgets.IntSlider | widgets.FloatSlider, value: float) -> None:
+    """Set `value`, widening the slider's range if needed (sliders clamp silently)."""
+    slider.max, slider.min = max(slider.max, value), min(slider.min, value)
+    slider.value = value
+
+
+class ExplorerWidget:
+    """The interactive explorer of `explorer`; display it (or `.widget`) in a notebook.
+
+    Every control change asks the preview for the new `state()`; see `Preview` and
+    `gan_kit.widgets.scheduler` for how the newest state wins. `threaded` None renders in
+    a background thread inside a kernel and synchronously elsewhere.
+    """
+
+    def __init__(
+        self,
+        explorer: Explorer,
+        *,
+        seed: int = 0,
+        psi: float = 0.7,
+        mix_seed: int = 1,
+        favourites: str | Path = "favourites",
+        threaded: bool | None = None,
+    ) -> None:
+        self.explorer = explorer
+        self.favourites = Path(favourites)
+        truncation = "truncation" if explorer.n_class else "psi"
+        self.seed = _int_slider("seed", 0, MAX_SLIDER_SEED, seed)
+        self.psi = _float_slider(truncation, 0.0, 1.5, psi)
+        controls: list[widgets.Widget] = [self.seed, self.psi]
+        self.num_ws = explorer.layout.shape[0] if explorer.kind == "stylegan2" else None
+        if self.num_ws is not None:
+            self.cutoff = _int_slider("cutoff", 1, self.num_ws, self.num_ws)
+            self.noise = widgets.ToggleButtons(
+                options=list(NOISE_MODES), value="const", style={"button_width": "64px"}
+            )
+            controls += [self.cutoff, self.noise]
+        if explorer.n_class:
+            last = explorer.n_class - 1
+            self.class_a = _int_slider("class", 0, last, seed % explorer.n_class)
+            self.class_b = _int_slider("class B", 0, last, mix_seed % explorer.n_class)
+            self.blend = _float_slider("blend", 0.0, 1.0, 0.0)
+            controls += [self.class_a, self.class_b, self.blend]
+        self.mix_seed = _int_slider("mix seed", 0, MAX_SLIDER_SEED, mix_seed)
+        self.slot_toggles = {
+            slot: widgets.ToggleButton(description=slot, layout=widgets.Layout(width="auto"))
+            for slot in explorer.slots
+        }
+        groups = {name: slots for name, slots in explorer.slot_groups.items() if name != "all"}
+        self.presets = {name: widgets.Button(description=name) for name in [*groups, "none"]}
+        for name, button in self.presets.items():
+            button.on_click(self._preset_handler(groups.get(name, ())))
+        for control in [*controls, self.mix_seed, *self.slot_toggles.values()]:
+            control.observe(self._changed, "value")
+
+        self.keep_button = widgets.Button(description="keep favourite")
+        self.keep_button.on_click(lambda _: self.keep_favourite())
+        self.favourite_list = widgets.Dropdown(description="favourites", options=[])
+        self.load_button = widgets.Button(description="load")
+        self.load_button.on_click(lambda _: self._load_selected())
+        self.favourite_status = widgets.Label(value="")
+        self._list_favourites()
+
+        self.preview = Preview(
+            lambda state: render_state(explorer, state),
+            self.describe,
+            explorer.resolution,
+            threaded=threaded,
+        )
+        mixing = widgets.VBox(
+            [
+                self.mix_seed,
+                widgets.HBox(list(self.slot_toggles.values()), layout={"flex_flow": "row wrap"}),
+                widgets.HBox(list(self.presets.values())),
+            ]
+        )
+        favourites_row = widgets.HBox(
+            [self.keep_button, self.favourite_list, self.load_button, self.favourite_status]
+        )
+        self.widget = widgets.VBox(
+            [widgets.HBox([widgets.VBox(controls), self.preview.widget]), mixing, favourites_row]
+        )
+        self.preview.show(self.state())
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+    # --- state ----------------------------------------------------------------------------
+
+    def _classes(self) -> ClassChoice | None:
+        """Class A, or its blend with class B."""
+        if not self.explorer.n_class:
+            return None
+        a, b, weight = self.class_a.value, self.class_b.value, round(self.blend.value, 4)
+        if a == b or weight == 0:
+            return a
+        return b if weight == 1 else {a: round(1 - weight, 4), b: weight}
+
+    def state(self) -> ImageState:
+        """The image the controls describe."""
+        cutoff = None
+        if self.num_ws is not None and self.cutoff.value < self.num_ws:
+            cutoff = self.cutoff.value
+        return ImageState(
+            seed=self.seed.value,
+            psi=round(self.psi.value, 4),
+            cutoff=cutoff,
+            noise_mode=self.noise.value if self.num_ws is not None else "const",
+            classes=self._classes(),
+            mix_seed=self.mix_seed.value,
+            mix_classes=self.class_b.value if self.explorer.n_class else None,
+            mix_layers=tuple(slot for slot, toggle in self.slot_toggles.items() if toggle.value),
+        )
+
+    def set_state(self, state: ImageState) -> None:
+        """Move the controls to `state` (one render, of the final state)."""
+        with self.preview.loop.hold():
+            _reach(self.seed, state.seed)
+            _reach(self.psi, state.psi)
+            if self.num_ws is not None:
+                self.cutoff.value = self.num_ws if state.cutoff is None else state.cutoff
+                self.noise.value = state.noise_mode
+            if self.explorer.n_class:
+                self._set_classes(state)
+            if state.mix_seed is not None:
+                _reach(self.mix_seed, state.mix_seed)
+            self.select_slots(state.mix_layers)
+
+    def _set_classes(self, state: ImageState) -> None:
+        classes = state.seed % self.explorer.n_class if state.classes is None else state.classes
+        if isinstance(classes, dict):
+            if len(classes) != 2:
+                raise InvalidInputError(f"the explorer blends two classes, not {len(classes)}")
+            (a, _), (b, weight) = classes.items()
+            self.class_a.value, self.class_b.value, self.blend.value = a, b, weight
+        else:
+            self.class_a.value, self.blend.value = classes, 0.0
+            if state.mix_classes is not None:
+                self.class_b.value = state.mix_classes
+
+    def _preset_handler(self, slots: tuple[str, ...]) -> Callable[[widgets.Button], None]:
+        """The click handler of a preset button (a function per button: no late binding)."""
+        return lambda _button: self.select_slots(slots)
+
+    def select_slots(self, slots: tuple[str, ...] | list[str]) -> None:
+        """Turn on exactly the toggles of `slots` (one render)."""
+        chosen = set(self.explorer.layout.resolve(slots)) if slots else set()
+        with self.preview.loop.hold():
+            for slot, toggle in self.slot_toggles.items():
+                toggle.value = slot in chosen
+
+    def describe(self, state: ImageState) -> str:
+        """The status line's account of `state`."""
+        parts = [f"seed {state.seed}", f"psi {state.psi:.2f}"]
+        if state.cutoff is not None:
+            parts.append(f"cutoff {state.cutoff}")
+        if state.classes is not None:
+            parts.append(f"class {format_class(state.classes)}")
+        if state.mix_layers:
+            parts.append(f"{len(state.mix_layers)} slots from seed {state.mix_seed}")
+        return " · ".join(parts)
+
+    def _changed(self, _change: dict) -> None:
+        self.preview.show(self.state())
+
+    # --- favourites -----------------------------------------------------------------------
+
+    def keep_favourite(self) -> Path:
+        """Save the current image with its state as a PNG in the favourites folder."""
+        state = self.state()
+        shown = self.preview.pixels_of(state)
+        image = None if shown is None else shown[0]
+        path = save_favourite(self.explorer, state, self.favourites, image)
+        self._list_favourites()
+        self.favourite_list.value = path.name
+        self.favourite_status.value = f"kept {path}"
+        return path
+
+    def load_favourite(self, path: str | Path) -> ImageState:
+        """Show the state saved in a favourite PNG (or a one-image recipe PNG)."""
+        state = load_favourite(path, self.explorer)
+        self.set_state(state)
+        self.favourite_status.value = f"loaded {path}"
+        return state
+
+    def _list_favourites(self) -> None:
+        found = self.favourites.glob("*.png") if self.favourites.is_dir() else []
+        self.favourite_list.options = sorted(path.name for path in found)
+
+    def _load_selected(self) -> None:
+        if self.favourite_list.value:
+            self.load_favourite(self.favourites / self.favourite_list.value)
