@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from torch import nn
+from torch.nn.utils import parametrize
 
 import gan_kit
 from gan_kit.errors import InvalidInputError
@@ -213,6 +215,30 @@ def test_cached_kernels_follow_weight_changes():
         generator.synthesis.blocks[1].conv0.weight.add_(0.5)
         generator.synthesis.blocks[1].conv1.weight.neg_()
     assert not torch.allclose(generator(z), before)
+
+
+class Scaled(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("factor", torch.ones(()))
+
+    def forward(self, weight: torch.Tensor) -> torch.Tensor:
+        return weight * self.factor
+
+
+def test_parametrized_weights_are_not_served_from_the_cache():
+    generator = random_generator(8)
+    conv = generator.synthesis.blocks[1].conv1
+    parametrize.register_parametrization(conv, "weight", Scaled())
+    z = z_from_seeds([0], 16)
+    with torch.no_grad():
+        before = generator(z)
+        conv.parametrizations.weight[0].factor.fill_(-1.0)
+        after = generator(z)
+    assert not torch.allclose(before, after)
+    # Not even cached: a new weight tensor may reuse a freed one's address and version.
+    assert conv._derived is None
+    assert generator.synthesis.blocks[1].conv0._derived is not None
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")

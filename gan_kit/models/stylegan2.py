@@ -21,6 +21,7 @@ from typing import Literal
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.utils import parametrize
 
 from gan_kit.errors import InvalidInputError
 from gan_kit.models.resample import make_filter, upsample2x, upsample_conv2d
@@ -139,11 +140,12 @@ class ModulatedConv2d(nn.Module):
     def _kernel_and_energy(self) -> tuple[torch.Tensor, torch.Tensor]:
         """The kernel in the layout its op wants and sum_k W^2 [out, in].
 
-        Inference caches both until the weight changes; training computes them afresh so
-        that gradients flow.
+        Inference caches both until the weight changes; training, and weights computed by a
+        parametrization, compute them afresh (a recycled address could pass for the old one).
         """
         weight = self.weight
-        if weight.requires_grad and torch.is_grad_enabled():
+        fresh_each_access = parametrize.is_parametrized(self, "weight")  # a new tensor each time
+        if fresh_each_access or (weight.requires_grad and torch.is_grad_enabled()):
             return self._derive(weight)
         key = (weight.data_ptr(), weight._version, weight.dtype, weight.device)
         if self._derived is None or self._derived[0] != key:
