@@ -31,8 +31,8 @@ import torch
 import torch.nn.functional as F
 
 import gan_kit
+from gan_kit.generators.biggan import BigGANGenerator, truncated_z
 from gan_kit.loading.biggan_checkpoints import build_from_state_dict, highcwu_layout
-from gan_kit.models.biggan import BigGANGenerator, truncated_z
 
 PUBLISHED_PARAMETER_COUNT = 82_097_604
 GPU_MEMORY_BATCH = 16

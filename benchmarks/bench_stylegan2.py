@@ -24,10 +24,10 @@ import numpy as np
 import torch
 
 import gan_kit
+from gan_kit.generators.stylegan2 import StyleGAN2Config, StyleGAN2Generator
 from gan_kit.latents import z_from_seeds
 from gan_kit.loading.stylegan2_tf import tf_networks_from_generator
 from gan_kit.loading.tf_network_pickle import write_networks
-from gan_kit.models.stylegan2 import StyleGAN2Config, StyleGAN2Generator
 
 
 def write_config_f_pickle(path: Path, resolution: int = 512, seed: int = 0) -> None:

@@ -35,12 +35,12 @@ from bench_stylegan2 import write_config_f_pickle  # noqa: E402
 from stylegan2_writers import write_ada_pickle, write_rosinality  # noqa: E402
 
 import gan_kit  # noqa: E402
+from gan_kit.generators.biggan import BigGANGenerator  # noqa: E402
+from gan_kit.generators.stylegan2 import StyleGAN2Config, StyleGAN2Generator  # noqa: E402
 from gan_kit.loading.biggan_checkpoints import highcwu_layout  # noqa: E402
 from gan_kit.loading.converted import write_converted  # noqa: E402
 from gan_kit.loading.stylegan2_tf import tf_networks_from_generator  # noqa: E402
 from gan_kit.loading.tf_network_pickle import read_networks  # noqa: E402
-from gan_kit.models.biggan import BigGANGenerator  # noqa: E402
-from gan_kit.models.stylegan2 import StyleGAN2Config, StyleGAN2Generator  # noqa: E402
 
 TADNE_CONFIG = StyleGAN2Config(
     resolution=512,

@@ -20,9 +20,9 @@ from gan_kit.errors import (
     UnsafePickleError,
     UnsupportedCheckpointError,
 )
+from gan_kit.generators.biggan import BigGANGenerator, truncated_z
 from gan_kit.loading.biggan_checkpoints import build_from_state_dict, largest_singular_value
 from gan_kit.loading.tf_bundle import TensorBundle, crc32c, find_prefix
-from gan_kit.models.biggan import BigGANGenerator, truncated_z
 
 TOLERANCE = 1e-4
 EMA = "/ExponentialMovingAverage"

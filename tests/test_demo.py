@@ -22,8 +22,8 @@ from gan_kit.demo.train import (
     face_seeds,
     main,
 )
+from gan_kit.generators.biggan import BigGANGenerator
 from gan_kit.loading.biggan_checkpoints import highcwu_layout, largest_singular_value
-from gan_kit.models.biggan import BigGANGenerator
 
 CPU = torch.device("cpu")
 

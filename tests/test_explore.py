@@ -17,8 +17,8 @@ from gan_kit.explore import (
     save_animation,
 )
 from gan_kit.explore import memory as explore_memory
+from gan_kit.generators.stylegan2 import StyleGAN2Config, StyleGAN2Generator
 from gan_kit.latents.seeds import truncated_normal_from_seeds
-from gan_kit.models.stylegan2 import StyleGAN2Config, StyleGAN2Generator
 
 TOLERANCE = 1e-4
 

@@ -10,10 +10,10 @@ from torch.nn.utils import parametrize
 
 import gan_kit
 from gan_kit.errors import InvalidInputError
+from gan_kit.generators.stylegan2 import StyleGAN2Config, StyleGAN2Generator
 from gan_kit.latents import z_from_seeds
 from gan_kit.loading.stylegan2_tf import write_generator
 from gan_kit.loading.tf_network_pickle import read_networks, write_networks
-from gan_kit.models.stylegan2 import StyleGAN2Config, StyleGAN2Generator
 
 TOLERANCE = 1e-4
 

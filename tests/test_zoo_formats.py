@@ -12,9 +12,9 @@ from stylegan2_writers import rosinality_state_dict, write_ada_pickle, write_ros
 
 import gan_kit
 from gan_kit.errors import CheckpointMismatchError, UnsafePickleError
+from gan_kit.generators.stylegan2 import StyleGAN2Config, StyleGAN2Generator
 from gan_kit.loading.stylegan2_tf import generator_from_tf, tf_networks_from_generator
 from gan_kit.loading.tf_network_pickle import read_networks
-from gan_kit.models.stylegan2 import StyleGAN2Config, StyleGAN2Generator
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,8 @@ from torch import Tensor, nn
 
 import gan_kit
 from gan_kit.files import atomic_path
+from gan_kit.generators.biggan import BigGANGenerator, StandingStatistics
 from gan_kit.loading.biggan_checkpoints import highcwu_layout
-from gan_kit.models.biggan import BigGANGenerator, StandingStatistics
 
 __all__ = ["highcwu_state_dict", "verify_export", "write_biggan"]
 

@@ -15,8 +15,13 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gan_kit.demo.weights import equalize, spectral_normalise
-from gan_kit.models.biggan import BigGANGenerator
-from gan_kit.models.stylegan2 import ModulatedConv2d, StyleConv, StyleGAN2Config, StyleGAN2Generator
+from gan_kit.generators.biggan import BigGANGenerator
+from gan_kit.generators.stylegan2 import (
+    ModulatedConv2d,
+    StyleConv,
+    StyleGAN2Config,
+    StyleGAN2Generator,
+)
 
 __all__ = [
     "BIGGAN_SIZE",

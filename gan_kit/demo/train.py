@@ -50,9 +50,9 @@ from gan_kit.demo.networks import (
     trainable_stylegan2,
 )
 from gan_kit.demo.weights import inference_copy, update_ema
+from gan_kit.generators.biggan import BigGANGenerator
+from gan_kit.generators.stylegan2 import StyleGAN2Generator
 from gan_kit.loading.stylegan2_tf import write_generator
-from gan_kit.models.biggan import BigGANGenerator
-from gan_kit.models.stylegan2 import StyleGAN2Generator
 
 __all__ = [
     "MAX_FILE_BYTES",

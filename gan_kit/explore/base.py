@@ -28,10 +28,10 @@ from torch import nn
 from gan_kit.errors import InvalidInputError, OutputTooLargeError
 from gan_kit.explore.images import to_pil, to_uint8
 from gan_kit.explore.memory import CPU_BATCH_SIZE, check_host_memory, gpu_batch_size
+from gan_kit.generators.stylegan2 import NOISE_MODES, NoiseMode
 from gan_kit.latents.classes import ClassChoice, ClassSpec, class_choices
 from gan_kit.latents.interpolation import Easing, Method, interpolate
 from gan_kit.latents.slots import Layers, SlotLayout
-from gan_kit.models.stylegan2 import NOISE_MODES, NoiseMode
 
 Space = Literal["z", "w"]
 

@@ -9,11 +9,11 @@ import torch
 
 from gan_kit.errors import InvalidInputError
 from gan_kit.explore.base import Explorer, Latents, NoiseMode
+from gan_kit.generators.biggan import TRUNCATION_BOUND, BigGANGenerator
 from gan_kit.latents.classes import ClassSpec, class_vector, per_sample_classes
 from gan_kit.latents.seeds import checked_seeds, truncated_normal_from_seeds
 from gan_kit.latents.slots import SlotLayout, resolution_group
 from gan_kit.latents.truncation import truncate
-from gan_kit.models.biggan import TRUNCATION_BOUND, BigGANGenerator
 
 
 class BigGANExplorer(Explorer):

@@ -11,9 +11,9 @@ from gan_kit.errors import UnsupportedCheckpointError
 from gan_kit.explore.base import Explorer
 from gan_kit.explore.biggan import BigGANExplorer
 from gan_kit.explore.stylegan2 import StyleGAN2Explorer
+from gan_kit.generators.biggan import BigGANGenerator
+from gan_kit.generators.stylegan2 import StyleGAN2Generator
 from gan_kit.loading import load
-from gan_kit.models.biggan import BigGANGenerator
-from gan_kit.models.stylegan2 import StyleGAN2Generator
 
 EXPLORERS: dict[type[nn.Module], type[Explorer]] = {
     StyleGAN2Generator: StyleGAN2Explorer,

@@ -7,11 +7,11 @@ from collections.abc import Iterable, Sequence
 import torch
 
 from gan_kit.explore.base import Explorer, Latents, NoiseMode
+from gan_kit.generators.stylegan2 import StyleGAN2Generator
 from gan_kit.latents.classes import ClassSpec
 from gan_kit.latents.seeds import z_from_seeds
 from gan_kit.latents.slots import SlotLayout, resolution_group
 from gan_kit.latents.truncation import truncate
-from gan_kit.models.stylegan2 import StyleGAN2Generator
 
 
 def w_index_resolution(index: int) -> int:

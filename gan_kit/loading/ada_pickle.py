@@ -31,8 +31,8 @@ from gan_kit.errors import (
     UnsupportedCheckpointError,
 )
 from gan_kit.files import read_head
+from gan_kit.generators.stylegan2 import StyleGAN2Config, StyleGAN2Generator
 from gan_kit.loading.safe_pickle import NUMPY_GLOBALS, restricted_load
-from gan_kit.models.stylegan2 import StyleGAN2Config, StyleGAN2Generator
 
 PERSISTENCE_MODULE, RECONSTRUCT = "torch_utils.persistence", "_reconstruct_persistent_obj"
 _HEAD_BYTES = 4096

@@ -35,8 +35,8 @@ from gan_kit.errors import (
     UnsupportedCheckpointError,
 )
 from gan_kit.files import read_head
+from gan_kit.generators.biggan import CHANNEL_MULTIPLIERS, BigGANGenerator
 from gan_kit.loading.tf_bundle import TensorBundle, find_prefix
-from gan_kit.models.biggan import CHANNEL_MULTIPLIERS, BigGANGenerator
 
 __all__ = [
     "build_from_state_dict",

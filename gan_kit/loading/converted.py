@@ -19,8 +19,8 @@ from torch import nn
 
 from gan_kit.errors import CorruptCheckpointError, UnsupportedCheckpointError
 from gan_kit.files import atomic_path, read_head
-from gan_kit.models.biggan import BigGANGenerator
-from gan_kit.models.stylegan2 import StyleGAN2Config, StyleGAN2Generator
+from gan_kit.generators.biggan import BigGANGenerator
+from gan_kit.generators.stylegan2 import StyleGAN2Config, StyleGAN2Generator
 
 METADATA_KEY = "gan_kit"
 FORMAT_VERSION = 1

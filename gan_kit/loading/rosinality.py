@@ -30,8 +30,8 @@ from gan_kit.errors import (
     UnsupportedCheckpointError,
 )
 from gan_kit.files import read_head
-from gan_kit.models.resample import make_filter
-from gan_kit.models.stylegan2 import StyleGAN2Config, StyleGAN2Generator
+from gan_kit.generators.resample import make_filter
+from gan_kit.generators.stylegan2 import StyleGAN2Config, StyleGAN2Generator
 
 MAPPING_LR_MUL = 0.01
 _MARKERS = (b"conv1.conv.modulation.weight", b"to_rgb1.conv.weight")

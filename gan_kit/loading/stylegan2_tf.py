@@ -18,8 +18,8 @@ import numpy as np
 import torch
 
 from gan_kit.errors import CheckpointMismatchError, UnsupportedCheckpointError
+from gan_kit.generators.stylegan2 import StyleGAN2Config, StyleGAN2Generator
 from gan_kit.loading.tf_network_pickle import TFNetwork, read_networks, write_networks
-from gan_kit.models.stylegan2 import StyleGAN2Config, StyleGAN2Generator
 
 # static_kwargs that only steer TF graph building or training: safe to ignore.
 _RUNTIME_KWARGS = frozenset(

@@ -40,7 +40,7 @@ def in_kernel() -> bool:
 class LatestWins(Generic[State, Result]):
     """Renders the newest requested state and draws it: `render(state)` (slow, may run in a
     background thread), then `draw(state, result, seconds)`; `fail(state, error)` where
-    the render raised."""
+    either raised (the loop goes on)."""
 
     def __init__(
         self,
@@ -104,7 +104,6 @@ class LatestWins(Generic[State, Result]):
             started = time.perf_counter()
             try:
                 result = self.render(state)
+                self.draw(state, result, time.perf_counter() - started)
             except Exception as error:  # shown to the user; the loop must survive it
                 self.fail(state, error)
-                continue
-            self.draw(state, result, time.perf_counter() - started)

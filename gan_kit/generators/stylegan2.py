@@ -24,7 +24,7 @@ from torch import nn
 from torch.nn.utils import parametrize
 
 from gan_kit.errors import InvalidInputError
-from gan_kit.models.resample import make_filter, upsample2x, upsample_conv2d
+from gan_kit.generators.resample import make_filter, upsample2x, upsample_conv2d
 
 NoiseMode = Literal["const", "random", "none"]
 NOISE_MODES: tuple[str, ...] = ("const", "random", "none")

@@ -1,0 +1,1 @@
+"""The generator architectures (StyleGAN2, BigGAN run39) and their resampling ops."""
