@@ -31,6 +31,7 @@ from torch import Tensor, nn
 
 from gan_kit.errors import InvalidInputError
 from gan_kit.files import atomic_path
+from gan_kit.latents.truncation import redraw_outside
 
 __all__ = [
     "CHANNEL_MULTIPLIERS",
@@ -67,10 +68,7 @@ def truncated_z(
     elif seed is None:
         generator.seed()
     z = torch.randn(batch_size, z_dim, generator=generator)
-    outside = z.abs() > TRUNCATION_BOUND
-    while outside.any():
-        z[outside] = torch.randn(int(outside.sum()), generator=generator)
-        outside = z.abs() > TRUNCATION_BOUND
+    redraw_outside(z, TRUNCATION_BOUND, lambda count: torch.randn(count, generator=generator))
     return z * truncation
 
 

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from gan_kit.errors import InvalidInputError
+from gan_kit.latents.truncation import redraw_outside
 
 MAX_SEED = 2**32 - 1
 
@@ -59,10 +60,5 @@ def truncated_normal_from_seeds(
     rows = []
     for seed in checked_seeds(seeds):
         state = np.random.RandomState(seed)
-        row = state.randn(dim)
-        outside = np.abs(row) > bound
-        while outside.any():
-            row[outside] = state.randn(int(outside.sum()))
-            outside = np.abs(row) > bound
-        rows.append(row)
+        rows.append(redraw_outside(state.randn(dim), bound, state.randn))
     return torch.from_numpy(np.stack(rows).astype(np.float32))

@@ -10,11 +10,26 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
+import numpy as np
 import torch
 
 from gan_kit.errors import InvalidInputError
+
+Values = TypeVar("Values", torch.Tensor, np.ndarray)
+
+
+def redraw_outside(values: Values, bound: float, draw: Callable[[int], Values]) -> Values:
+    """Truncate a standard normal sample to [-bound, bound] by rejection: replace the
+    entries outside (in index order) by `draw(count)` fresh ones until none is left.
+    Works in place on a numpy array or a torch tensor, with the caller's generator."""
+    outside = abs(values) > bound
+    while outside.any():
+        values[outside] = draw(int(outside.sum()))
+        outside = abs(values) > bound
+    return values
 
 
 def checked_psi(psi: float) -> float:
