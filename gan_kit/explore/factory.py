@@ -14,6 +14,7 @@ from gan_kit.explore.stylegan2 import StyleGAN2Explorer
 from gan_kit.generators.biggan import BigGANGenerator
 from gan_kit.generators.stylegan2 import StyleGAN2Generator
 from gan_kit.loading import load
+from gan_kit.loading.recognise import checkpoint_exists
 
 EXPLORERS: dict[type[nn.Module], type[Explorer]] = {
     StyleGAN2Generator: StyleGAN2Explorer,
@@ -25,8 +26,7 @@ def model_reference(model: str | Path) -> str:
     """How a recipe records `model`: an existing local path made absolute (so the recipe
     works from any folder), a zoo name or URL as given."""
     path = Path(model).expanduser()
-    local = path.exists() or Path(f"{path}.index").exists()  # a TF checkpoint prefix
-    return str(path.absolute()) if local else str(model)
+    return str(path.absolute()) if checkpoint_exists(path) else str(model)
 
 
 def explorer(model: str | Path | nn.Module, device: str | torch.device | None = None) -> Explorer:

@@ -10,12 +10,17 @@ from gan_kit.errors import CheckpointNotFoundError, UnsupportedCheckpointError
 from gan_kit.loading.formats import CHECKPOINT_FORMATS
 
 
+def checkpoint_exists(path: Path) -> bool:
+    """Whether `path` names something on disk: a file or folder, or a TF checkpoint prefix."""
+    return path.exists() or Path(f"{path}.index").exists()
+
+
 def build_from_file(checkpoint: Path) -> nn.Module:
     """The generator in `checkpoint` (a file, a TF checkpoint folder or prefix), on the CPU."""
     for checkpoint_format in CHECKPOINT_FORMATS:
         if checkpoint_format.recognises(checkpoint):
             return checkpoint_format.build(checkpoint)
-    if not checkpoint.exists() and not Path(f"{checkpoint}.index").exists():
+    if not checkpoint_exists(checkpoint):
         raise CheckpointNotFoundError(f"no checkpoint at {checkpoint}: check the path")
     names = ", ".join(f.description for f in CHECKPOINT_FORMATS)
     raise UnsupportedCheckpointError(

@@ -18,7 +18,7 @@ from torch import nn
 
 from gan_kit.errors import CheckpointNotFoundError, DownloadError, GanKitError
 from gan_kit.loading import converted
-from gan_kit.loading.recognise import build_from_file
+from gan_kit.loading.recognise import build_from_file, checkpoint_exists
 from gan_kit.zoo.download import cache_dir, download_url, hf_hub_file, sha256_of
 from gan_kit.zoo.registry import MODELS, ModelEntry, Source, get_model
 
@@ -69,13 +69,9 @@ def _open(reference: str | Path) -> _Opened:
     if isinstance(reference, str) and reference in MODELS:
         return _open_model(MODELS[reference])
     path = Path(reference).expanduser()
-    if isinstance(reference, str) and not _exists(path) and _looks_like_a_name(reference):
+    if isinstance(reference, str) and not checkpoint_exists(path) and _looks_like_a_name(reference):
         get_model(reference)  # raises UnknownModelError, listing the names
     return _Opened(build_from_file(path), str(path), None)
-
-
-def _exists(path: Path) -> bool:
-    return path.exists() or Path(f"{path}.index").exists()
 
 
 def _looks_like_a_name(reference: str) -> bool:
