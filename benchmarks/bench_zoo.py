@@ -7,7 +7,8 @@ against what each later load costs (read the converted file), for:
 
 - StyleGAN2 config-f 512 px as an NVIDIA TF pickle (anime-portraits-512's format);
 - StyleGAN2 at TADNE's size (z = w = 1024, 4 mapping layers, 1024 channels up to 64 px)
-  in rosinality's layout (tadne-512's format);
+  in rosinality's layout (tadne-512's format) and as a StyleGAN2-ext TF pickle (G and Gs,
+  like the published `orig/...pkl`);
 - StyleGAN2 config-f 512 px as a stylegan2-ada-pytorch pickle;
 - the anime BigGAN run39 (ch = 96) as HighCWu's PyTorch state dict (anime-biggan-256's).
 
@@ -40,7 +41,11 @@ from gan_kit.generators.stylegan2 import StyleGAN2Config, StyleGAN2Generator  # 
 from gan_kit.loading.biggan_checkpoints import highcwu_layout  # noqa: E402
 from gan_kit.loading.converted import write_converted  # noqa: E402
 from gan_kit.loading.stylegan2_tf import tf_networks_from_generator  # noqa: E402
-from gan_kit.loading.tf_network_pickle import read_networks  # noqa: E402
+from gan_kit.loading.tf_network_pickle import (  # noqa: E402
+    TFNetwork,
+    read_networks,
+    write_networks,
+)
 
 TADNE_CONFIG = StyleGAN2Config(
     resolution=512,
@@ -51,15 +56,25 @@ TADNE_CONFIG = StyleGAN2Config(
 )
 
 
-def write_tadne_sized_rosinality(path: Path, seed: int = 0) -> None:
-    """A rosinality `.pt` at TADNE's size, random weights drawn as TF initialises them."""
-    gs = tf_networks_from_generator(StyleGAN2Generator(TADNE_CONFIG))[2]
+def tadne_sized_networks(seed: int = 0) -> tuple[TFNetwork, TFNetwork, TFNetwork]:
+    """(G, D, Gs) at TADNE's size as StyleGAN2-ext pickles them; weights drawn as TF does."""
+    networks = tf_networks_from_generator(StyleGAN2Generator(TADNE_CONFIG))
     rng = np.random.default_rng(seed)
-    for part in (gs, *gs.components.values()):
-        for name, value in part.variables.items():
-            scale = 0.0 if name.endswith("bias") else 1.0
-            part.variables[name] = (rng.standard_normal(value.shape) * scale).astype(np.float32)
-    write_rosinality(path, gs)
+    for network in (networks[0], networks[2]):
+        for part in (network, *network.components.values()):
+            part.static_kwargs.update(resolution_h=512, resolution_w=512)
+            for name, value in part.variables.items():
+                scale = 0.0 if name.endswith("bias") else 1.0
+                part.variables[name] = (rng.standard_normal(value.shape) * scale).astype(np.float32)
+    return networks
+
+
+def write_tadne_sized_rosinality(path: Path) -> None:
+    write_rosinality(path, tadne_sized_networks()[2])
+
+
+def write_tadne_sized_ext_pickle(path: Path) -> None:
+    write_networks(path, tadne_sized_networks())
 
 
 def write_ada_config_f(path: Path, scratch: Path) -> None:
@@ -111,6 +126,10 @@ def main() -> None:
         writers: dict[str, tuple[str, Callable[[Path], None]]] = {
             "StyleGAN2 config-f 512, NVIDIA TF pickle": ("tf.pkl", write_config_f_pickle),
             "StyleGAN2 TADNE size, rosinality .pt": ("tadne.pt", write_tadne_sized_rosinality),
+            "StyleGAN2-ext TADNE size, TF pickle (G + Gs)": (
+                "tadne.pkl",
+                write_tadne_sized_ext_pickle,
+            ),
             "StyleGAN2 config-f 512, stylegan2-ada pickle": (
                 "ada.pkl",
                 lambda p: write_ada_config_f(p, scratch / "scratch.pkl"),

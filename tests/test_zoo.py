@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import shutil
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from hub_cache import hand_built_hub_cache
 from loopback_server import Route, serve
 
 import gan_kit
@@ -31,21 +31,6 @@ def caches(tmp_path, monkeypatch) -> dict[str, Path]:
     for name in ("GAN_KIT_OFFLINE", "HF_HUB_OFFLINE"):
         monkeypatch.delenv(name, raising=False)
     return paths
-
-
-def hand_built_hub_cache(hub: Path, repo_id: str, filename: str, content: Path) -> Path:
-    """Lay `content` out as huggingface_hub caches a downloaded LFS file."""
-    digest = hashlib.sha256(content.read_bytes()).hexdigest()
-    commit = "0123456789abcdef0123456789abcdef01234567"
-    repo = hub / f"models--{repo_id.replace('/', '--')}"
-    (repo / "blobs").mkdir(parents=True)
-    shutil.copyfile(content, repo / "blobs" / digest)
-    (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text(commit)
-    snapshot = repo / "snapshots" / commit / filename
-    snapshot.parent.mkdir(parents=True)
-    snapshot.symlink_to(os.path.relpath(repo / "blobs" / digest, snapshot.parent))
-    return snapshot
 
 
 def biggan_images(generator) -> torch.Tensor:

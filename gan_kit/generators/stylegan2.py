@@ -13,6 +13,7 @@ toRGB index being shared with the next block's first conv.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from dataclasses import asdict, dataclass, field
@@ -352,6 +353,11 @@ class StyleGAN2Generator(nn.Module):
     @property
     def w_avg(self) -> torch.Tensor:
         return self.mapping.w_avg
+
+    def set_latent_normalization(self, enabled: bool) -> None:
+        """Switch the pixel-norm of z on or off, for files that do not record it."""
+        self.config = dataclasses.replace(self.config, normalize_z=enabled)
+        self.mapping.normalize_z = enabled
 
     def forward(
         self,

@@ -3,6 +3,12 @@
 The TF variables hold raw weights whose equalized-learning-rate gains are applied at run
 time; here they are folded in once (and unfolded again when writing). One table of
 variable specs serves both directions, so reading and writing cannot drift apart.
+
+Sizes come from the variables' shapes. Settings come from `static_kwargs`, else from the
+defaults in the pickled build source (read, never run), else NVIDIA's defaults. That also
+reads StyleGAN2-ext pickles (This Anime Does Not Exist): square `resolution_h`/`_w`,
+latent normalisation off in its source, and size kwargs that its source overrides, so
+for those only the shapes count.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import torch
 
 from gan_kit.errors import CheckpointMismatchError, UnsupportedCheckpointError
 from gan_kit.generators.stylegan2 import StyleGAN2Config, StyleGAN2Generator
+from gan_kit.loading.tf_build_source import build_function_defaults
 from gan_kit.loading.tf_network_pickle import TFNetwork, read_networks, write_networks
 
 # static_kwargs that only steer TF graph building or training: safe to ignore.
@@ -72,8 +79,15 @@ _CONFIG_KWARGS = frozenset(
         "mapping_lrmul",
         "resample_kernel",
         "normalize_latents",
+        "resolution_h",  # StyleGAN2-ext
+        "resolution_w",
     }
 )
+# Settings read from the build source's defaults when no static_kwarg states them.
+_SOURCE_SETTINGS = frozenset(
+    {"normalize_latents", "mapping_lrmul", "resample_kernel", *_REQUIRED_VALUES}
+)
+_EXT_KWARGS = frozenset({"resolution_h", "resolution_w"})
 
 
 _DEFAULT_MAPPING_LRMUL = 0.01
@@ -181,8 +195,8 @@ def _variable_specs(config: StyleGAN2Config, mapping_lrmul: float) -> list[_Spec
     return specs
 
 
-def _check_static_kwargs(network: TFNetwork) -> list[dict[str, Any]]:
-    """The static_kwargs of Gs and its components, each checked; Gs's come last."""
+def _stated_kwargs(network: TFNetwork) -> list[dict[str, Any]]:
+    """The static_kwargs of Gs's components and Gs, refusing unknown ones; Gs's come last."""
     parts = [*network.components.values(), network]
     for part in parts:
         unknown = sorted(
@@ -193,13 +207,29 @@ def _check_static_kwargs(network: TFNetwork) -> list[dict[str, Any]]:
                 f"the network's static_kwargs include {unknown}, which gan_kit does not know: "
                 "this is not a StyleGAN2 config-f generator it can reproduce faithfully"
             )
-        for key, required in _REQUIRED_VALUES.items():
-            if key in part.static_kwargs and part.static_kwargs[key] != required:
-                raise UnsupportedCheckpointError(
-                    f"static_kwargs {key}={part.static_kwargs[key]!r}: gan_kit builds StyleGAN2 "
-                    f"generators with {key}={required!r} only"
-                )
     return [dict(part.static_kwargs) for part in parts]
+
+
+def _settings(network: TFNetwork, stated: list[dict[str, Any]]) -> dict[str, Any]:
+    """Stated static_kwargs over the build source's defaults, checked against what is built."""
+    settings: dict[str, Any] = {}
+    from_source: set[str] = set()
+    for part in [*network.components.values(), network]:
+        defaults = build_function_defaults(part.build_module_src, part.build_func_name)
+        chosen = {key: value for key, value in defaults.items() if key in _SOURCE_SETTINGS}
+        settings.update(chosen)
+        from_source.update(chosen)
+    for kwargs in stated:
+        settings.update(kwargs)
+        from_source.difference_update(kwargs)
+    for key, required in _REQUIRED_VALUES.items():
+        if key in settings and settings[key] != required:
+            origin = "the build source's default" if key in from_source else "static_kwargs"
+            raise UnsupportedCheckpointError(
+                f"{origin} {key}={settings[key]!r}: gan_kit builds StyleGAN2 generators "
+                f"with {key}={required!r} only"
+            )
+    return settings
 
 
 def _component(network: TFNetwork, name: str) -> TFNetwork:
@@ -212,8 +242,9 @@ def _component(network: TFNetwork, name: str) -> TFNetwork:
         ) from None
 
 
-def _config_from_shapes(network: TFNetwork, all_kwargs: list[dict[str, Any]]) -> StyleGAN2Config:
-    kwargs = {key: value for part in all_kwargs for key, value in part.items()}
+def _config_from_shapes(
+    network: TFNetwork, stated: list[dict[str, Any]], settings: dict[str, Any]
+) -> StyleGAN2Config:
     mapping = _component(network, "mapping").variables
     synthesis = _component(network, "synthesis").variables
     dense = sorted(int(m[1]) for n in mapping if (m := re.fullmatch(r"Dense(\d+)/weight", n)))
@@ -238,42 +269,57 @@ def _config_from_shapes(network: TFNetwork, all_kwargs: list[dict[str, Any]]) ->
             channels=tuple(int(synthesis[f"{last_conv[r]}/weight"].shape[3]) for r in resolutions),
             img_channels=int(synthesis[f"{top}x{top}/ToRGB/weight"].shape[3]),
             resample_filter=tuple(
-                float(tap) for tap in kwargs.get("resample_kernel", _DEFAULT_RESAMPLE_KERNEL)
+                float(tap) for tap in settings.get("resample_kernel", _DEFAULT_RESAMPLE_KERNEL)
             ),
-            normalize_z=bool(kwargs.get("normalize_latents", True)),
+            normalize_z=bool(settings.get("normalize_latents", True)),
         )
     except (KeyError, IndexError, ValueError, AttributeError) as exc:
         raise CheckpointMismatchError(
             f"the variables do not form a StyleGAN2 generator ({type(exc).__name__}: {exc})"
         ) from exc
-    stated = {
+    _check_ext_resolution(settings, config.resolution)
+    if _EXT_KWARGS & settings.keys():
+        return config  # StyleGAN2-ext's source overrides its size kwargs: shapes decide
+    sizes = {
         "resolution": config.resolution,
         "latent_size": config.z_dim,
         "dlatent_size": config.w_dim,
         "mapping_layers": config.mapping_layers,
         "num_channels": config.img_channels,
     }
-    for part in all_kwargs:
-        for key, actual in stated.items():
-            if key in part and part[key] != actual:
+    for kwargs in stated:
+        for key, actual in sizes.items():
+            if key in kwargs and kwargs[key] != actual:
                 raise CheckpointMismatchError(
-                    f"static_kwargs say {key}={part[key]} but the variables' shapes give "
+                    f"static_kwargs say {key}={kwargs[key]} but the variables' shapes give "
                     f"{actual}: the pickle is inconsistent"
                 )
     return config
 
 
+def _check_ext_resolution(settings: dict[str, Any], resolution: int) -> None:
+    """StyleGAN2-ext's `resolution_h`/`resolution_w` must describe the square it builds."""
+    for key in sorted(_EXT_KWARGS & settings.keys()):
+        if settings[key] != resolution:
+            raise UnsupportedCheckpointError(
+                f"static_kwargs {key}={settings[key]} but the variables build a "
+                f"{resolution}x{resolution} generator: gan_kit reads square StyleGAN2-ext "
+                "generators only"
+            )
+
+
 def generator_from_tf(network: TFNetwork) -> StyleGAN2Generator:
     """Build the generator from the `Gs` network of an NVIDIA TF pickle."""
-    all_kwargs = _check_static_kwargs(network)
-    config = _config_from_shapes(network, all_kwargs)
-    kwargs = all_kwargs[-1]
+    stated = _stated_kwargs(network)
+    settings = _settings(network, stated)
+    config = _config_from_shapes(network, stated, settings)
     generator = StyleGAN2Generator(config)
     expected = generator.state_dict()
     sources = {"": network.variables, **{n: c.variables for n, c in network.components.items()}}
     used: set[tuple[str, str]] = set()
     state, problems = {}, []
-    for spec in _variable_specs(config, float(kwargs.get("mapping_lrmul", _DEFAULT_MAPPING_LRMUL))):
+    mapping_lrmul = float(settings.get("mapping_lrmul", _DEFAULT_MAPPING_LRMUL))
+    for spec in _variable_specs(config, mapping_lrmul):
         array = sources.get(spec.component, {}).get(spec.tf_name)
         where = f"{spec.component}/{spec.tf_name}".lstrip("/")
         if array is None:

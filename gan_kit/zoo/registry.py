@@ -21,6 +21,8 @@ class Source:
 
     `huggingface` and `url` sources are downloaded by gan_kit; a `manual` source (Mega,
     Google Drive, rsync) is fetched by the user, who passes the local file to `gan_kit.load`.
+    `normalize_z` states a StyleGAN2 setting that the file's format cannot record
+    (rosinality's layout always pixel-normalises z); None keeps what the loader reads.
     """
 
     kind: SourceKind
@@ -30,6 +32,7 @@ class Source:
     note: str = ""
     sha256: str | None = None
     size: int | None = None
+    normalize_z: bool | None = None
 
     @property
     def downloadable(self) -> bool:
@@ -155,17 +158,20 @@ MODELS: dict[str, ModelEntry] = {
                     "public-data/TADNE",
                     "models/aydao-anime-danbooru2019s-512-5268480.pt",
                     "rosinality-layout StyleGAN2 checkpoint {'g_ema', 'latent_avg'} (470 MB)",
-                    note="hysts' TADNE demo loads it into rosinality's Generator(512, 1024, 4, "
-                    "channel_multiplier=2) with channels widened by a patch; gan_kit reads the "
-                    "sizes from the shapes",
+                    note="converted with rosinality's script, whose layout cannot say that "
+                    "StyleGAN2-ext does not pixel-normalise z (its G_mapping defaults to "
+                    "normalize_latents=False; genforce's TADNE port agrees): gan_kit turns it "
+                    "off, as the .pkl's own source does; sizes come from the shapes",
+                    normalize_z=False,
                 ),
                 Source(
                     "huggingface",
                     "public-data/TADNE",
                     "orig/aydao-anime-danbooru2019s-512-5268480.pkl",
                     "NVIDIA TF pickle (G, D, Gs) of StyleGAN2-ext (1.06 GB)",
-                    note="not loadable yet: gan_kit's TF-pickle reader refuses StyleGAN2-ext's "
-                    "extra static_kwargs (resolution_h/resolution_w); use the .pt",
+                    note="the original; twice the download of the .pt for the same generator. "
+                    "gan_kit reads its settings from the pickled source (never run) and its "
+                    "sizes from the shapes: download it and pass the path to gan_kit.load",
                 ),
             ),
         ),

@@ -135,6 +135,8 @@ def _through_cache(
             "published file; delete it and download again"
         )
     generator = build_from_file(checkpoint)
+    if spec is not None and spec.normalize_z is not None:
+        generator.set_latent_normalization(spec.normalize_z)
     try:
         converted.write_converted(generator, target, source_sha256=digest, source=source)
     except OSError as exc:
