@@ -1,5 +1,6 @@
 """The `gan-kit` command line (also `python -m gan_kit`): list models, render seed grids,
-style-mixing matrices and interpolation animations, and render a saved PNG's recipe again.
+style-mixing matrices and interpolation animations, render a saved PNG's recipe again,
+and `demo`: a grid and a looping GIF from the demo models that ship with gan_kit.
 
 Every rendering command takes `--model` (a zoo name, URL or path, resolved by
 `gan_kit.load` through `gan_kit.explorer`, the one resolver) and `--device`. Bad input
@@ -15,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from gan_kit.demo.showcase import DEMO_MODELS, write_showcase
 from gan_kit.errors import GanKitError, InvalidInputError
 from gan_kit.explore import NOISE_MODES, explorer, model_reference
 from gan_kit.explore.animation import animation_writer, save_animation
@@ -98,6 +100,21 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("models", help="list the models and checkpoint formats gan_kit loads")
 
+    demo = commands.add_parser(
+        "demo", help="a grid PNG and a looping GIF per model (default: the offline demo models)"
+    )
+    demo.add_argument(
+        "--model",
+        nargs="+",
+        default=list(DEMO_MODELS),
+        help=f"zoo names, URLs or paths (default: {' '.join(DEMO_MODELS)})",
+    )
+    demo.add_argument("--out", type=Path, default=Path("gan_kit_demo"), help="folder to write")
+    demo.add_argument("--psi", type=parse_psi, default=0.7, help="truncation psi (default 0.7)")
+    demo.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA if available)")
+    demo.add_argument("--overwrite", action="store_true", help="replace existing files")
+    demo.add_argument("--quiet", action="store_true", help="no progress bar")
+
     generate = commands.add_parser("generate", help="seeds -> a labelled grid PNG with recipe")
     _sampling_options(generate)
     generate.add_argument("--seeds", type=_argument(parse_seeds), required=True, help="e.g. 0-7,12")
@@ -141,6 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     animate.add_argument("--easing", choices=sorted(EASINGS), default="linear")
     animate.add_argument("--layers", nargs="+", help="animate only these slots or groups")
     animate.add_argument("--fps", type=float, default=15.0, help="frames per second (15)")
+    animate.add_argument("--scale", type=int, default=1, help="enlarge frames N times (1)")
 
     rerender = commands.add_parser("rerender", help="render a gan_kit PNG again from its recipe")
     rerender.add_argument("image", type=Path, help="a PNG saved by gan_kit")
@@ -215,8 +233,29 @@ def _interpolate(args: argparse.Namespace) -> Path:
         layers=args.layers,
     )
     return save_animation(
-        model, styles, args.out, fps=args.fps, overwrite=args.overwrite, **_render_options(args)
+        model,
+        styles,
+        args.out,
+        fps=args.fps,
+        scale=args.scale,
+        overwrite=args.overwrite,
+        **_render_options(args),
     )
+
+
+def _demo(args: argparse.Namespace) -> str:
+    written = []
+    for model in args.model:
+        showcase = write_showcase(
+            model,
+            args.out,
+            psi=args.psi,
+            overwrite=args.overwrite,
+            device=args.device,
+            progress=not args.quiet,
+        )
+        written += [showcase.grid, showcase.animation]
+    return "\n".join(map(str, written))
 
 
 def _check_output(args: argparse.Namespace) -> None:
@@ -239,6 +278,7 @@ def _rerender(args: argparse.Namespace) -> Path:
 
 
 COMMANDS = {
+    "demo": _demo,
     "generate": _generate,
     "mix": _mix,
     "interpolate": _interpolate,
@@ -253,7 +293,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "models":
             print(list_models())
             return 0
-        _check_output(args)
+        if args.command != "demo":  # demo checks its own files, per model
+            _check_output(args)
         written = COMMANDS[args.command](args)
     except GanKitError as error:
         print(f"gan-kit: error: {error}", file=sys.stderr)

@@ -36,8 +36,8 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def voila_url(conformance_dir: Path, tmp_path: Path) -> Iterator[str]:
-    """The explorer notebook served by Voila on loopback, on the tiny conformance model."""
+def voila_url(tmp_path: Path) -> Iterator[str]:
+    """The explorer notebook served by Voila on loopback, on the demo StyleGAN2."""
     if CHROMIUM is None:
         pytest.skip("chromium is not installed (apt-get install -y chromium)")
     pytest.importorskip("playwright", reason="Playwright is not installed (pip install playwright)")
@@ -46,7 +46,7 @@ def voila_url(conformance_dir: Path, tmp_path: Path) -> Iterator[str]:
     port = free_port()
     env = {
         **os.environ,
-        "GAN_KIT_STYLEGAN2_MODEL": str(conformance_dir / "stylegan2_tiny_tf.pkl"),
+        "GAN_KIT_STYLEGAN2_MODEL": "demo-stylegan2",
         "GAN_KIT_OFFLINE": "1",
     }
     command = [sys.executable, "-m", "voila", NOTEBOOK.name, "--no-browser", f"--port={port}"]

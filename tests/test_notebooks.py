@@ -1,5 +1,5 @@
-"""The notebooks: committed clean, and run top to bottom (nbmake) on the tiny conformance
-models, chosen by the environment variables their parameters cells read."""
+"""The notebooks: committed clean, and run top to bottom (nbmake) on the demo models that
+ship with gan_kit, chosen by the environment variables their parameters cells read."""
 
 from __future__ import annotations
 
@@ -40,13 +40,13 @@ def test_notebook_is_committed_clean(path: Path):
     assert sum(variable in parameters.source for variable in MODEL_VARIABLES) == 1
 
 
-def test_notebooks_run_on_the_tiny_models(conformance_dir: Path, tmp_path: Path):
+def test_notebooks_run_on_the_demo_models(tmp_path: Path):
     for path in NOTEBOOKS:  # run copies, so that their files land in tmp_path
         shutil.copy(path, tmp_path)
     env = {
         **os.environ,
-        "GAN_KIT_STYLEGAN2_MODEL": str(conformance_dir / "stylegan2_tiny_tf.pkl"),
-        "GAN_KIT_BIGGAN_MODEL": str(conformance_dir / "biggan_tiny.bin"),
+        "GAN_KIT_STYLEGAN2_MODEL": "demo-stylegan2",
+        "GAN_KIT_BIGGAN_MODEL": "demo-biggan",
         "GAN_KIT_OFFLINE": "1",
     }
     command = [sys.executable, "-m", "pytest", "--nbmake", "-q", "-p", "no:cacheprovider"]

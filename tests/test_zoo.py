@@ -43,10 +43,16 @@ def stylegan2_images(generator) -> torch.Tensor:
     return generator(z.float(), psi=0.7)
 
 
-def test_the_registry_lists_three_documented_models():
-    assert gan_kit.models() == ["anime-biggan-256", "anime-portraits-512", "tadne-512"]
+def test_the_registry_lists_the_documented_models():
+    assert gan_kit.models() == [
+        "anime-biggan-256",
+        "anime-portraits-512",
+        "demo-biggan",
+        "demo-stylegan2",
+        "tadne-512",
+    ]
     for entry in MODELS.values():
-        assert entry.kind in ("stylegan2", "biggan") and entry.resolution in (256, 512)
+        assert entry.kind in ("stylegan2", "biggan") and entry.resolution in (64, 256, 512)
         assert entry.description and entry.licence and entry.layer_groups and entry.sources
         assert entry.psi_range[0] < entry.psi_range[1]
         for source in entry.sources:

@@ -6,7 +6,9 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import torch
+from PIL import Image
 
 from gan_kit.errors import InvalidInputError
 from gan_kit.explore.base import Explorer, NoiseMode
@@ -36,17 +38,28 @@ def save_animation(
     noise_mode: NoiseMode = "const",
     batch_size: int | None = None,
     progress: bool = False,
+    scale: int = 1,
 ) -> Path:
     """Render one frame per style code into a GIF or MP4 (by the suffix); returns the path.
 
     Frames stream into the encoder as they are rendered, and the writer checks the path
     and fps before the first frame is rendered. `fps` None keeps the writer's default
-    (GIF 15, MP4 30).
+    (GIF 15, MP4 30). `scale` > 1 enlarges each frame (Lanczos), for small models.
     """
     writer = animation_writer(path)
+    if isinstance(scale, bool) or not isinstance(scale, int) or not 1 <= scale <= 16:
+        raise InvalidInputError(f"scale must be a whole number from 1 to 16, got {scale!r}")
     batches = explorer.iter_render(
         styles, noise_mode=noise_mode, batch_size=batch_size, progress=progress
     )
-    frames = (frame for batch in batches for frame in to_uint8(batch))
+    frames = (_enlarged(frame, scale) for batch in batches for frame in to_uint8(batch))
     rate = {} if fps is None else {"fps": fps}
     return writer(frames, path, overwrite=overwrite, **rate)
+
+
+def _enlarged(frame: np.ndarray, scale: int) -> np.ndarray:
+    if scale == 1:
+        return frame
+    height, width = frame.shape[:2]
+    size = (width * scale, height * scale)
+    return np.asarray(Image.fromarray(frame).resize(size, Image.Resampling.LANCZOS))

@@ -12,7 +12,7 @@ from typing import Literal
 
 from gan_kit.errors import UnknownModelError
 
-SourceKind = Literal["huggingface", "url", "manual"]
+SourceKind = Literal["huggingface", "url", "manual", "bundled"]
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,8 @@ class Source:
     """One place a model's weights are published.
 
     `huggingface` and `url` sources are downloaded by gan_kit; a `manual` source (Mega,
-    Google Drive, rsync) is fetched by the user, who passes the local file to `gan_kit.load`.
+    Google Drive, rsync) is fetched by the user, who passes the local file to `gan_kit.load`;
+    a `bundled` file ships inside gan_kit (`location` is its package folder).
     `normalize_z` states a StyleGAN2 setting that the file's format cannot record
     (rosinality's layout always pixel-normalises z); None keeps what the loader reads.
     """
@@ -35,7 +36,7 @@ class Source:
     normalize_z: bool | None = None
 
     @property
-    def downloadable(self) -> bool:
+    def fetched_by_gan_kit(self) -> bool:
         return self.kind != "manual"
 
 
@@ -55,8 +56,8 @@ class ModelEntry:
 
     @property
     def default_source(self) -> Source | None:
-        """The first source gan_kit can download itself, or None when all are manual."""
-        return next((source for source in self.sources if source.downloadable), None)
+        """The first source gan_kit can fetch itself, or None when all are manual."""
+        return next((source for source in self.sources if source.fetched_by_gan_kit), None)
 
 
 _STYLEGAN2_512_GROUPS = {
@@ -64,6 +65,9 @@ _STYLEGAN2_512_GROUPS = {
     "middle": (4, 5, 6, 7),
     "fine": tuple(range(8, 16)),
 }
+DEMO_FOLDER = "gan_kit.demo/checkpoints"  # a link to assets/demo/ in the repository
+_DEMO_NOTE = "ships with gan_kit (assets/demo/ in the repository); see assets/README.md"
+_DEMO_LICENCE = "MIT, like gan_kit: trained by gan_kit on its own procedural faces"
 
 MODELS: dict[str, ModelEntry] = {
     entry.name: entry
@@ -172,6 +176,54 @@ MODELS: dict[str, ModelEntry] = {
                     note="the original; twice the download of the .pt for the same generator. "
                     "gan_kit reads its settings from the pickled source (never run) and its "
                     "sizes from the shapes: download it and pass the path to gan_kit.load",
+                ),
+            ),
+        ),
+        ModelEntry(
+            name="demo-stylegan2",
+            kind="stylegan2",
+            resolution=64,
+            description=(
+                "gan_kit's demo StyleGAN2 (64 px, z = w = 128, 10 ws), trained on its "
+                "procedural anime faces: works offline"
+            ),
+            licence=_DEMO_LICENCE,
+            psi_range=(0.5, 1.0),
+            psi_note="psi 0.7 gives the cleanest faces; 1.0 the most varied",
+            layer_groups={"coarse": (0, 1, 2, 3), "middle": (4, 5, 6, 7), "fine": (8, 9)},
+            sources=(
+                Source(
+                    "bundled",
+                    DEMO_FOLDER,
+                    "demo-stylegan2.pkl",
+                    "NVIDIA TF pickle (G, D, Gs)",
+                    note=_DEMO_NOTE,
+                ),
+            ),
+        ),
+        ModelEntry(
+            name="demo-biggan",
+            kind="biggan",
+            resolution=64,
+            description=(
+                "gan_kit's demo BigGAN (run39 architecture at 64 px, ch 8, z = 5 chunks of "
+                "20), trained on its procedural faces: works offline; classes 0-5 are black, "
+                "brown, blonde, red, blue and pink hair"
+            ),
+            licence=_DEMO_LICENCE,
+            psi_range=(0.5, 1.0),
+            psi_note="trained on plain N(0, 1) z; truncation below 0.5 flattens the faces",
+            layer_groups={
+                "4x4 (z chunk 0)": (0,),
+                **{f"B{i} ({4 * 2**i} px, z chunk {i})": (i,) for i in range(1, 5)},
+            },
+            sources=(
+                Source(
+                    "bundled",
+                    DEMO_FOLDER,
+                    "demo-biggan.pt",
+                    "PyTorch state dict of the generator (HighCWu layout)",
+                    note=_DEMO_NOTE,
                 ),
             ),
         ),

@@ -8,6 +8,7 @@ they are fast, work offline and unpickle nothing. Local paths are read where the
 from __future__ import annotations
 
 import hashlib
+import importlib.resources
 import re
 import warnings
 from collections.abc import Callable
@@ -80,6 +81,9 @@ def _looks_like_a_name(reference: str) -> bool:
 
 def _open_model(entry: ModelEntry) -> _Opened:
     source = entry.default_source
+    if source is not None and source.kind == "bundled":
+        path = bundled_path(source)  # tiny and local: read in place, no conversion cache
+        return _Opened(build_from_file(path), str(path), None)
     if source is not None:
         fetch = _fetcher(source)
     else:
@@ -88,6 +92,18 @@ def _open_model(entry: ModelEntry) -> _Opened:
             raise CheckpointNotFoundError(_manual_instructions(entry, local))
         fetch = lambda: local  # noqa: E731
     return _through_cache(entry.name, _describe(source or entry.sources[0]), fetch, source)
+
+
+def bundled_path(source: Source) -> Path:
+    """Where a file shipped inside gan_kit is installed."""
+    package, _, folder = source.location.partition("/")
+    path = Path(str(importlib.resources.files(package))) / folder / source.filename
+    if not path.is_file():
+        raise CheckpointNotFoundError(
+            f"{path} is missing from this gan_kit installation (it ships in assets/demo/ of "
+            "the repository): reinstall gan_kit, or pass the file's path to gan_kit.load"
+        )
+    return path
 
 
 def source_filename(source: Source) -> str:

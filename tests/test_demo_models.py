@@ -1,0 +1,169 @@
+"""The demo models that ship with gan_kit: offline by name, the `gan-kit demo` command,
+and the quality bar (faces that differ, smooth paths, coarse = shape, fine = colour)."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image, ImageSequence
+
+import gan_kit
+from gan_kit.cli import main
+from gan_kit.demo.quality import (
+    colour_distance,
+    interpolation_smoothness,
+    seed_spread,
+    shape_distance,
+    swap_effects,
+)
+from gan_kit.errors import CheckpointNotFoundError, InvalidInputError
+from gan_kit.explore.animation import save_animation
+from gan_kit.generators.biggan import BigGANGenerator
+from gan_kit.generators.stylegan2 import StyleGAN2Generator
+from gan_kit.zoo import MODELS
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets" / "demo"
+
+
+@pytest.fixture(autouse=True)
+def offline(tmp_path, monkeypatch) -> Path:
+    """No network and an empty cache: the demo models must need neither."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("GAN_KIT_CACHE", str(cache))
+    monkeypatch.setenv("GAN_KIT_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return cache
+
+
+@pytest.fixture(scope="module")
+def stylegan2():
+    return gan_kit.explorer("demo-stylegan2", "cpu")
+
+
+@pytest.fixture(scope="module")
+def biggan():
+    return gan_kit.explorer("demo-biggan", "cpu")
+
+
+@pytest.mark.parametrize(
+    ("name", "generator_type", "published"),
+    [
+        ("demo-stylegan2", StyleGAN2Generator, "demo-stylegan2.pkl"),
+        ("demo-biggan", BigGANGenerator, "demo-biggan.pt"),
+    ],
+)
+def test_demo_models_load_by_name_offline_from_the_shipped_files(
+    name, generator_type, published, offline
+):
+    generator = gan_kit.load(name, device="cpu")
+    assert isinstance(generator, generator_type) and generator.resolution == 64
+    from_assets = gan_kit.load(ASSETS / published, device="cpu")
+    z = torch.randn(2, generator.z_dim)
+    if generator_type is BigGANGenerator:
+        labels = torch.tensor([0, 5])
+        assert torch.equal(generator(z, labels), from_assets(z, labels))
+    else:
+        assert torch.equal(generator(z), from_assets(z))
+    assert not offline.exists()  # nothing downloaded or converted
+    assert MODELS[name].resolution == 64
+
+
+def test_a_missing_bundled_file_says_what_to_do(monkeypatch):
+    entry = MODELS["demo-stylegan2"]
+    moved = dataclasses.replace(entry.sources[0], filename="nowhere.pkl")
+    monkeypatch.setitem(MODELS, "demo-stylegan2", dataclasses.replace(entry, sources=(moved,)))
+    with pytest.raises(CheckpointNotFoundError, match=r"nowhere\.pkl is missing .*reinstall"):
+        gan_kit.load("demo-stylegan2")
+
+
+def test_the_demo_command_writes_a_grid_and_a_looping_gif_per_model(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--quiet"]) == 0
+    written = capsys.readouterr().out.split()
+    names = [
+        "demo-stylegan2-grid.png",
+        "demo-stylegan2-loop.gif",
+        "demo-biggan-grid.png",
+        "demo-biggan-loop.gif",
+    ]
+    assert written == [str(out / name) for name in names]
+    stylegan2_grid = Image.open(out / names[0])
+    assert stylegan2_grid.size == (8 * 64, 2 * 64)  # 16 seeds, 8 across, no captions
+    biggan_grid = np.asarray(Image.open(out / names[2]).convert("RGB"))
+    assert biggan_grid.shape[0] > 6 * 64 and biggan_grid.shape[1] > 6 * 64  # 6 classes x 6
+    for gif in (out / names[1], out / names[3]):
+        animation = Image.open(gif)
+        frames = [np.asarray(f.convert("RGB")) for f in ImageSequence.Iterator(animation)]
+        assert len(frames) == 4 * 16 and frames[0].shape == (192, 192, 3)
+        assert animation.info["loop"] == 0
+        changes = [np.abs(a.astype(int) - b).mean() for a, b in itertools.pairwise(frames)]
+        assert min(changes) > 0  # it moves
+    # Running again does not overwrite, and says so; --overwrite does.
+    before = (out / names[0]).read_bytes()
+    assert main(["demo", "--out", str(out), "--quiet"]) == 2
+    assert "exists" in capsys.readouterr().err
+    assert (out / names[0]).read_bytes() == before
+    assert main(["demo", "--out", str(out), "--quiet", "--overwrite"]) == 0
+    assert (out / names[0]).read_bytes() == before  # and renders the same pixels
+
+
+def test_the_demo_command_takes_any_model(tmp_path, capsys):
+    path = ASSETS / "demo-stylegan2.pkl"
+    assert main(["demo", "--model", str(path), "--out", str(tmp_path), "--quiet"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "demo-stylegan2-grid.png",
+        "demo-stylegan2-loop.gif",
+    ]
+
+
+def test_animations_can_be_enlarged(stylegan2, tmp_path):
+    styles = stylegan2.styles(stylegan2.latents([0, 1]))
+    path = save_animation(stylegan2, styles, tmp_path / "big.gif", scale=2)
+    assert Image.open(path).size == (128, 128)
+    with pytest.raises(InvalidInputError, match="scale must be a whole number"):
+        save_animation(stylegan2, styles, tmp_path / "bad.gif", scale=0)
+
+
+def test_the_distances_see_colour_and_shape_apart():
+    """Recolouring moves only the colour distance; shifting the picture mostly the shape."""
+    generator = torch.Generator().manual_seed(0)
+    pattern = torch.rand(1, 1, 32, 32, generator=generator).round()  # sharp edges
+    image = pattern * torch.tensor([0.9, 0.3, 0.6]).view(1, 3, 1, 1)
+    recoloured = pattern * torch.tensor([0.2, 0.8, 0.4]).view(1, 3, 1, 1)
+    shifted = image.roll(3, dims=3)
+    assert colour_distance(image, image).item() == 0 == shape_distance(image, image).item()
+    assert colour_distance(image, recoloured).item() > 0.5
+    assert shape_distance(image, recoloured).item() < 1e-6
+    assert colour_distance(image, shifted).item() < 0.05
+    assert shape_distance(image, shifted).item() > 0.2
+
+
+def test_stylegan2_coarse_swaps_change_shape_and_fine_swaps_colour(stylegan2):
+    effects = swap_effects(stylegan2)
+    assert set(effects) == {"coarse", "middle", "fine"}
+    assert effects["coarse"].shape > effects["coarse"].colour
+    assert effects["fine"].colour > effects["fine"].shape
+    assert effects["middle"].colour > effects["middle"].shape
+    assert effects["coarse"].shape > effects["middle"].shape > effects["fine"].shape
+
+
+def test_biggan_early_chunks_change_shape_and_late_chunks_colour(biggan):
+    effects = swap_effects(biggan)
+    assert effects["coarse"].shape > 1.5 * effects["coarse"].colour
+    assert effects["middle"].colour > 1.5 * effects["middle"].shape
+
+
+@pytest.mark.parametrize("model", ["stylegan2", "biggan"])
+def test_demo_interpolations_are_continuous_and_seeds_differ(model, request):
+    model_explorer = request.getfixturevalue(model)
+    smooth = interpolation_smoothness(model_explorer)
+    steps = list(smooth.largest_steps.values())  # 16, 32, 64 frames per segment
+    assert steps[1] < 0.8 * steps[0] and steps[2] < 0.8 * steps[1]  # no jumps: they shrink
+    assert steps[0] < 0.4 * smooth.keyframe_jump
+    spread = seed_spread(model_explorer)
+    assert spread.closest > 0.02 and spread.mean > 0.1
