@@ -80,11 +80,15 @@ def grid_axes(seeds: int, psis: int, classes: int) -> tuple[str, str | None]:
     return rows, (varying[1] if len(varying) == 2 else None)
 
 
-def _output_options(parser: argparse.ArgumentParser) -> None:
+def _output_options(parser: argparse.ArgumentParser, folder: Path | None = None) -> None:
+    """Device, batching and output options; `folder`: --out is a folder, this by default."""
     parser.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA if available)")
     parser.add_argument("--batch-size", type=int, help="images per batch (default: automatic)")
-    parser.add_argument("--out", type=Path, required=True, help="the file to write")
-    parser.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    if folder is None:
+        parser.add_argument("--out", type=Path, required=True, help="the file to write")
+    else:
+        parser.add_argument("--out", type=Path, default=folder, help=f"folder ({folder})")
+    parser.add_argument("--overwrite", action="store_true", help="replace existing files")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -109,11 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=list(DEMO_MODELS),
         help=f"zoo names, URLs or paths (default: {' '.join(DEMO_MODELS)})",
     )
-    demo.add_argument("--out", type=Path, default=Path("gan_kit_demo"), help="folder to write")
     demo.add_argument("--psi", type=parse_psi, default=0.7, help="truncation psi (default 0.7)")
-    demo.add_argument("--device", help="cpu, cuda or cuda:N (default: CUDA if available)")
-    demo.add_argument("--overwrite", action="store_true", help="replace existing files")
-    demo.add_argument("--quiet", action="store_true", help="no progress bar")
+    _output_options(demo, folder=Path("gan_kit_demo"))
 
     generate = commands.add_parser("generate", help="seeds -> a labelled grid PNG with recipe")
     _sampling_options(generate)
@@ -252,6 +253,7 @@ def _demo(args: argparse.Namespace) -> str:
             psi=args.psi,
             overwrite=args.overwrite,
             device=args.device,
+            batch_size=args.batch_size,
             progress=not args.quiet,
         )
         written += [showcase.grid, showcase.animation]

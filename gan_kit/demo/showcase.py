@@ -39,6 +39,7 @@ def write_showcase(
     scale: int = 3,
     overwrite: bool = False,
     device: str | torch.device | None = None,
+    batch_size: int | None = None,
     progress: bool = False,
 ) -> Showcase:
     """Write `<name>-grid.png` and `<name>-loop.gif` for `model` into `folder`.
@@ -67,12 +68,19 @@ def write_showcase(
             classes=classes,
             rows="class",
             columns="seed",
+            batch_size=batch_size,
             progress=progress,
         )
         keyframe_classes = [index % n_class for index in range(keyframes)]
     else:
         grid = sample_grid(
-            model_explorer, range(16), psi=psi, num_columns=8, labels=False, progress=progress
+            model_explorer,
+            range(16),
+            psi=psi,
+            num_columns=8,
+            labels=False,
+            batch_size=batch_size,
+            progress=progress,
         )
         keyframe_classes = None
     grid_path = grid.save_png(paths[0], overwrite=overwrite)
@@ -90,6 +98,7 @@ def write_showcase(
         fps=15,
         scale=scale,
         overwrite=overwrite,
+        batch_size=batch_size,
         progress=progress,
     )
     return Showcase(grid_path, animation)
