@@ -16,10 +16,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from gan_kit.demo.showcase import DEMO_MODELS, write_showcase
+from gan_kit.demo.showcase import DEMO_MODELS, showcase_paths, write_showcase
 from gan_kit.errors import GanKitError, InvalidInputError
 from gan_kit.explore import NOISE_MODES, explorer, model_reference
-from gan_kit.explore.animation import animation_writer, save_animation
+from gan_kit.explore.animation import animation_writer, checked_scale, save_animation
 from gan_kit.explore.grids import mixing_matrix, render_recipe, sample_grid
 from gan_kit.export.paths import checked_output_path
 from gan_kit.latents.classes import parse_class
@@ -60,6 +60,15 @@ def _argument(parse: Callable[[str], object]) -> Callable[[str], object]:
 
     parse_argument.__name__ = parse.__name__
     return parse_argument
+
+
+def parse_scale(text: str) -> int:
+    """An animation's enlargement (argparse type): a whole number from 1 to 16."""
+    try:
+        scale = int(text)
+    except ValueError:
+        raise InvalidInputError(f"scale must be a whole number, got {text!r}") from None
+    return checked_scale(scale)
 
 
 def parse_psi(text: str) -> float:
@@ -159,7 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     animate.add_argument("--easing", choices=sorted(EASINGS), default="linear")
     animate.add_argument("--layers", nargs="+", help="animate only these slots or groups")
     animate.add_argument("--fps", type=float, default=15.0, help="frames per second (15)")
-    animate.add_argument("--scale", type=int, default=1, help="enlarge frames N times (1)")
+    animate.add_argument(
+        "--scale", type=_argument(parse_scale), default=1, help="enlarge frames N times (1)"
+    )
 
     rerender = commands.add_parser("rerender", help="render a gan_kit PNG again from its recipe")
     rerender.add_argument("image", type=Path, help="a PNG saved by gan_kit")
@@ -245,6 +256,7 @@ def _interpolate(args: argparse.Namespace) -> Path:
 
 
 def _demo(args: argparse.Namespace) -> str:
+    showcase_paths(args.model, args.out, overwrite=args.overwrite)  # all, before any work
     written = []
     for model in args.model:
         showcase = write_showcase(

@@ -21,11 +21,13 @@ from gan_kit.demo.quality import (
     shape_distance,
     swap_effects,
 )
+from gan_kit.demo.showcase import write_showcase
 from gan_kit.errors import CheckpointNotFoundError, InvalidInputError
 from gan_kit.explore.animation import save_animation
 from gan_kit.generators.biggan import BigGANGenerator
 from gan_kit.generators.stylegan2 import StyleGAN2Generator
 from gan_kit.zoo import MODELS
+from gan_kit.zoo.resolve import bundled_path
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "demo"
 
@@ -71,6 +73,15 @@ def test_demo_models_load_by_name_offline_from_the_shipped_files(
         assert torch.equal(generator(z), from_assets(z))
     assert not offline.exists()  # nothing downloaded or converted
     assert MODELS[name].resolution == 64
+    assert bundled_path(MODELS[name].sources[0]).resolve() == (ASSETS / published).resolve()
+
+
+def test_demo_biggan_caches_its_statistics_in_the_cache_not_the_package(offline):
+    generator = gan_kit.load("demo-biggan", device="cpu")
+    written = generator.recompute_standing_stats(n_samples=8, batch_size=8, progress=False)
+    assert written is not None and written.parent == offline / "bundled"
+    assert written.name.startswith("demo-biggan.pt.standing_stats-")
+    assert not list(ASSETS.glob("*standing_stats*"))
 
 
 def test_a_missing_bundled_file_says_what_to_do(monkeypatch):
@@ -121,12 +132,52 @@ def test_the_demo_command_takes_any_model(tmp_path, capsys):
     ]
 
 
-def test_animations_can_be_enlarged(stylegan2, tmp_path):
+def test_the_demo_command_refuses_two_models_writing_the_same_files(tmp_path, capsys):
+    same_name = ["demo-stylegan2", str(ASSETS / "demo-stylegan2.pkl")]
+    assert main(["demo", "--model", *same_name, "--out", str(tmp_path), "--quiet"]) == 2
+    assert "would write the same files" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ({"scale": 0}, "scale must be a whole number from 1 to 16"),
+        ({"keyframes": 1}, "keyframe"),
+        ({"frames_per_segment": 0}, "frames"),
+    ],
+)
+def test_a_bad_showcase_setting_fails_before_writing_anything(tmp_path, setting, message):
+    with pytest.raises(InvalidInputError, match=message):
+        write_showcase("demo-stylegan2", tmp_path, **setting)
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("scale", [1, 2])
+def test_animations_can_be_enlarged(stylegan2, tmp_path, scale):
     styles = stylegan2.styles(stylegan2.latents([0, 1]))
-    path = save_animation(stylegan2, styles, tmp_path / "big.gif", scale=2)
-    assert Image.open(path).size == (128, 128)
+    path = save_animation(stylegan2, styles, tmp_path / "big.gif", scale=scale)
+    frame = np.asarray(Image.open(path).convert("RGB"), dtype=float)
+    assert frame.shape == (64 * scale, 64 * scale, 3)
+    # The enlarged frame is the image, not a crop or a blank: its shrunk copy matches.
+    original = stylegan2.render_uint8(styles[:1])[0].astype(float)
+    shrunk = Image.fromarray(frame.astype(np.uint8)).resize((64, 64), Image.Resampling.BOX)
+    assert np.abs(np.asarray(shrunk, dtype=float) - original).mean() < 6  # GIF palette error
+
+
+@pytest.mark.parametrize("scale", [0, 17, True, 1.5])
+def test_bad_scales_are_refused(stylegan2, tmp_path, scale):
+    styles = stylegan2.styles(stylegan2.latents([0, 1]))
     with pytest.raises(InvalidInputError, match="scale must be a whole number"):
-        save_animation(stylegan2, styles, tmp_path / "bad.gif", scale=0)
+        save_animation(stylegan2, styles, tmp_path / "bad.gif", scale=scale)
+
+
+def test_the_interpolate_command_refuses_a_bad_scale_before_loading(capsys):
+    command = ["interpolate", "--model", "nowhere.pkl", "--seeds", "1,2", "--out", "x.gif"]
+    with pytest.raises(SystemExit) as exit_status:
+        main([*command, "--scale", "0"])
+    assert exit_status.value.code == 2
+    assert "scale must be a whole number from 1 to 16, got 0" in capsys.readouterr().err
 
 
 def test_the_distances_see_colour_and_shape_apart():

@@ -19,12 +19,13 @@ from hub_cache import hand_built_hub_cache
 from stylegan2_writers import write_rosinality
 
 import gan_kit
-from gan_kit.errors import UnsupportedCheckpointError
+from gan_kit.errors import CheckpointMismatchError, UnsupportedCheckpointError
 from gan_kit.generators.stylegan2 import StyleGAN2Config, StyleGAN2Generator
+from gan_kit.loading.converted import write_converted
 from gan_kit.loading.stylegan2_tf import tf_networks_from_generator
 from gan_kit.loading.tf_build_source import build_function_defaults
 from gan_kit.loading.tf_network_pickle import TFNetwork, write_networks
-from gan_kit.zoo import get_model
+from gan_kit.zoo import converted_cache_path, get_model
 
 CONFIG = StyleGAN2Config(
     resolution=32, z_dim=96, w_dim=96, mapping_layers=4, channels=(64, 64, 48, 24)
@@ -40,21 +41,26 @@ def G_main(latents_in, labels_in, truncation_psi=0.5, components=dnnlib.EasyDict
     pass
 
 def G_mapping(latents_in, labels_in, latent_size=512, label_size=0, dlatent_size=512,
-              mapping_layers=8, mapping_lrmul=0.01, mapping_nonlinearity="lrelu",
-              normalize_latents={normalize}, dtype="float32", **_kwargs):
+              mapping_layers=8, mapping_lrmul={mapping_lrmul}, mapping_nonlinearity="lrelu",
+              normalize_latents={normalize_latents}, dtype="float32", **_kwargs):
     pass
 
 def G_synthesis_stylegan2(dlatents_in, dlatent_size=512, num_channels=3, resolution=1024,
-                          architecture={architecture!r}, nonlinearity="lrelu",
-                          resample_kernel=[1, 3, 3, 1], fused_modconv=True, **_kwargs):
+                          architecture={architecture}, nonlinearity="lrelu",
+                          resample_kernel={resample_kernel}, fused_modconv=True, **_kwargs):
     num_channels = int(os.environ["NUM_CHANNELS"]) if "NUM_CHANNELS" in os.environ else 3
 """
 
 
-def ext_source(normalize: bool = False, architecture: str = "skip") -> str:
-    return EXT_SOURCE.replace("{normalize}", str(normalize)).replace(
-        "{architecture!r}", repr(architecture)
-    )
+def ext_source(**defaults: str) -> str:
+    """EXT_SOURCE with these defaults (Python literals as text), StyleGAN2-ext's elsewhere."""
+    ext_defaults = {
+        "normalize_latents": "False",
+        "mapping_lrmul": "0.01",
+        "architecture": "'skip'",
+        "resample_kernel": "[1, 3, 3, 1]",
+    }
+    return EXT_SOURCE.format(**(ext_defaults | defaults))
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +111,7 @@ def with_normalization(weights: StyleGAN2Generator, enabled: bool) -> StyleGAN2G
 
 def test_an_ext_pickle_loads_with_the_settings_of_its_source(weights, tmp_path, marker):
     path = tmp_path / "aydao-like.pkl"
-    write_networks(path, ext_networks(weights, ext_source(normalize=False)))
+    write_networks(path, ext_networks(weights, ext_source()))
     loaded = gan_kit.load(path, device="cpu")
     assert loaded.config == dataclasses.replace(CONFIG, normalize_z=False)  # sizes from shapes
     expected = images(with_normalization(weights, False))
@@ -117,9 +123,10 @@ def test_an_ext_pickle_loads_with_the_settings_of_its_source(weights, tmp_path, 
 
 def test_the_source_default_counts_both_ways_and_a_stated_kwarg_wins(weights, tmp_path, marker):
     path = tmp_path / "normalising.pkl"
-    write_networks(path, ext_networks(weights, ext_source(normalize=True)))
+    write_networks(path, ext_networks(weights, ext_source(normalize_latents="True")))
     assert gan_kit.load(path, device="cpu").config.normalize_z is True
-    write_networks(path, ext_networks(weights, ext_source(normalize=True), normalize_latents=False))
+    normalising = ext_source(normalize_latents="True")
+    write_networks(path, ext_networks(weights, normalising, normalize_latents=False))
     assert gan_kit.load(path, device="cpu").config.normalize_z is False
     assert not marker.exists()
 
@@ -133,16 +140,50 @@ def test_without_a_readable_source_nvidia_defaults_apply(weights, tmp_path):
 def test_a_non_square_ext_generator_is_refused(weights, tmp_path):
     path = tmp_path / "wide.pkl"
     write_networks(path, ext_networks(weights, ext_source(), resolution_w=64))
-    with pytest.raises(UnsupportedCheckpointError, match=r"resolution_w=64 .* 32x32 .*square"):
+    with pytest.raises(UnsupportedCheckpointError, match=r"resolution_w=64: a non-square"):
+        gan_kit.load(path, device="cpu")
+    write_networks(path, ext_networks(weights, ext_source(), resolution_h=64, resolution_w=64))
+    with pytest.raises(CheckpointMismatchError, match=r"64x64 but the variables' shapes give 32"):
         gan_kit.load(path, device="cpu")
 
 
 def test_an_unsupported_default_in_the_source_is_refused(weights, tmp_path):
     path = tmp_path / "resnet.pkl"
-    write_networks(path, ext_networks(weights, ext_source(architecture="resnet")))
+    write_networks(path, ext_networks(weights, ext_source(architecture="'resnet'")))
     with pytest.raises(
         UnsupportedCheckpointError, match="the build source's default architecture='resnet'"
     ):
+        gan_kit.load(path, device="cpu")
+
+
+@pytest.mark.parametrize(
+    ("key", "literal", "expected"),
+    [
+        ("normalize_latents", "'False'", "True or False"),
+        ("mapping_lrmul", "0", "a positive number"),
+        ("mapping_lrmul", "None", "a positive number"),
+        ("resample_kernel", "1", "a list of up to 16 numbers"),
+        ("resample_kernel", "[]", "a list of up to 16 numbers"),
+    ],
+)
+def test_settings_of_the_wrong_kind_are_refused(weights, tmp_path, key, literal, expected):
+    path = tmp_path / "odd.pkl"
+    write_networks(path, ext_networks(weights, ext_source(**{key: literal})))
+    with pytest.raises(
+        UnsupportedCheckpointError, match=rf"the build source's default {key}=.* is not {expected}"
+    ):
+        gan_kit.load(path, device="cpu")
+
+
+def test_a_huge_or_mistyped_build_source_is_refused_unparsed(weights, tmp_path):
+    path = tmp_path / "huge.pkl"
+    write_networks(path, ext_networks(weights, "x = 1\n" * 200_000))
+    with pytest.raises(UnsupportedCheckpointError, match="build source is 1,200,000 characters"):
+        gan_kit.load(path, device="cpu")
+    networks = ext_networks(weights, ext_source())
+    networks[2].components["mapping"].build_module_src = b"def G_mapping(): pass"
+    write_networks(path, networks)
+    with pytest.raises(UnsupportedCheckpointError, match="of the wrong type"):
         gan_kit.load(path, device="cpu")
 
 
@@ -156,6 +197,8 @@ def test_only_literal_defaults_are_read():
     }
     assert build_function_defaults(source, "pkg.module.other") == {}
     assert build_function_defaults("", "pkg.module.build") == {}
+    redefined = "def build(a=1):\n    pass\ndef build(a=2):\n    pass\n"
+    assert build_function_defaults(redefined, "build") == {"a": 2}  # the last one, as Python
 
 
 def test_tadne_from_the_hub_matches_its_pickle(weights, tmp_path, monkeypatch):
@@ -163,7 +206,7 @@ def test_tadne_from_the_hub_matches_its_pickle(weights, tmp_path, monkeypatch):
     monkeypatch.setenv("GAN_KIT_CACHE", str(tmp_path / "gan_kit"))
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    networks = ext_networks(weights, ext_source(normalize=False))
+    networks = ext_networks(weights, ext_source())
     pickle_path, pt_path = tmp_path / "tadne.pkl", tmp_path / "tadne.pt"
     write_networks(pickle_path, networks)
     write_rosinality(pt_path, networks[2])
@@ -175,3 +218,11 @@ def test_tadne_from_the_hub_matches_its_pickle(weights, tmp_path, monkeypatch):
     assert (images(from_hub) - images(gan_kit.load(pickle_path, device="cpu"))).abs().max() <= 1e-5
     again = gan_kit.load("tadne-512", device="cpu")  # from the converted cache
     assert again.config.normalize_z is False and torch.equal(images(again), images(from_hub))
+
+    # A conversion cached before the registry said so (z normalised) is corrected on load.
+    stale = gan_kit.load(pt_path, device="cpu")  # by path: rosinality's reading
+    assert stale.config.normalize_z is True
+    write_converted(stale, converted_cache_path("tadne-512"))
+    corrected = gan_kit.load("tadne-512", device="cpu")
+    assert corrected.config.normalize_z is False
+    assert torch.equal(images(corrected), images(from_hub))

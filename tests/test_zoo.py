@@ -57,6 +57,7 @@ def test_the_registry_lists_the_documented_models():
         assert entry.psi_range[0] < entry.psi_range[1]
         for source in entry.sources:
             assert source.sha256 is None or re.fullmatch(r"[0-9a-f]{64}", source.sha256)
+            assert source.normalize_z is None or entry.kind == "stylegan2"
             assert source.file_format
     assert get_model("tadne-512").default_source.location == "public-data/TADNE"
     assert get_model("anime-portraits-512").default_source is None  # Mega / rsync only

@@ -24,6 +24,11 @@ from gan_kit.demo.showcase import DEMO_MODELS
 from gan_kit.explore import Explorer, explorer
 
 HISTOGRAM_BINS = 8
+PSI = 0.7
+SWAP_PAIRS = 48
+SPREAD_SEEDS = 32
+PATH_KEYFRAMES = 8
+PATH_FRAMES = (16, 32, 64)
 _SOBEL = torch.tensor([[-1.0, 0.0, 1.0], [-2.0, 0.0, 2.0], [-1.0, 0.0, 1.0]])
 _LUMA = torch.tensor([0.299, 0.587, 0.114])
 
@@ -65,15 +70,16 @@ class SwapEffect:
 
 
 def swap_effects(
-    model_explorer: Explorer, pairs: int = 48, psi: float = 0.7
+    model_explorer: Explorer, pairs: int = SWAP_PAIRS, psi: float = PSI
 ) -> dict[str, SwapEffect]:
     """For each slot group (but 'all'): take it from seed 100 + i into seed i, i < pairs."""
     destinations = model_explorer.styles(model_explorer.latents(range(pairs)), psi)
     sources = model_explorer.styles(model_explorer.latents(range(100, 100 + pairs)), psi)
     destination_images = model_explorer.render(destinations)
     source_images = model_explorer.render(sources)
-    whole_colour = colour_distance(destination_images, source_images)
-    whole_shape = shape_distance(destination_images, source_images)
+    # Pairs that render alike (never seen in practice) must not divide by zero.
+    whole_colour = colour_distance(destination_images, source_images).clamp_min(1e-6)
+    whole_shape = shape_distance(destination_images, source_images).clamp_min(1e-6)
     effects = {}
     for group in model_explorer.slot_groups:
         if group == "all":
@@ -99,9 +105,9 @@ class Smoothness:
 
 def interpolation_smoothness(
     model_explorer: Explorer,
-    keyframes: int = 8,
-    frames_per_segment: Sequence[int] = (16, 32, 64),
-    psi: float = 0.7,
+    keyframes: int = PATH_KEYFRAMES,
+    frames_per_segment: Sequence[int] = PATH_FRAMES,
+    psi: float = PSI,
 ) -> Smoothness:
     """Linear-speed slerp through seeds 0..keyframes-1 and back (conditional models: the
     class of each seed too)."""
@@ -127,7 +133,10 @@ class SeedSpread:
     mean: float
 
 
-def seed_spread(model_explorer: Explorer, seeds: int = 32, psi: float = 0.7) -> SeedSpread:
+def seed_spread(
+    model_explorer: Explorer, seeds: int = SPREAD_SEEDS, psi: float = PSI
+) -> SeedSpread:
+    """How far apart the images of seeds 0..seeds-1 are: the closest pair and the mean."""
     images = model_explorer.render(model_explorer.styles(model_explorer.latents(range(seeds)), psi))
     flat = images.flatten(1)
     distances = torch.cdist(flat, flat, p=1) / flat.shape[1]
@@ -144,21 +153,23 @@ def report(models: Sequence[str] = DEMO_MODELS) -> str:
         smooth = interpolation_smoothness(model_explorer)
         lines += [
             f"### {model}",
-            f"- seeds differ: closest pair of 32 seeds {spread.closest:.3f}, mean "
+            f"- seeds differ: closest pair of {SPREAD_SEEDS} seeds {spread.closest:.3f}, mean "
             f"{spread.mean:.3f} (mean absolute pixel difference, pixels in [0, 1])",
-            "- interpolation through 8 seeds, looped: largest frame-to-frame change with "
+            f"- interpolation through {PATH_KEYFRAMES} seeds, looped: largest frame-to-frame "
+            "change with "
             + " / ".join(f"{frames}" for frames in smooth.largest_steps)
             + " frames per segment: "
             + " / ".join(f"{step:.3f}" for step in smooth.largest_steps.values())
             + f" (between keyframes: {smooth.keyframe_jump:.3f} on average)",
             "",
-            "| swapped group (48 pairs, psi 0.7) | colour change | shape change | colour / shape |",
+            f"| swapped group ({SWAP_PAIRS} pairs, psi {PSI}) | colour change | shape change "
+            "| colour / shape |",
             "|---|---|---|---|",
         ]
         for group, effect in swap_effects(model_explorer).items():
             lines.append(
                 f"| {group} | {effect.colour:.2f} | {effect.shape:.2f} | "
-                f"{effect.colour / effect.shape:.2f} |"
+                f"{effect.colour / max(effect.shape, 1e-6):.2f} |"
             )
         lines.append("")
     return "\n".join(lines)

@@ -7,14 +7,15 @@ well under a minute on a CPU; any other model (zoo name, URL or path) works the 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from gan_kit.errors import ExportError
+from gan_kit.errors import ExportError, InvalidInputError
 from gan_kit.explore import explorer
-from gan_kit.explore.animation import save_animation
+from gan_kit.explore.animation import checked_scale, save_animation
 from gan_kit.explore.grids import sample_grid
 from gan_kit.export.paths import checked_output_path
 
@@ -27,6 +28,32 @@ class Showcase:
 
     grid: Path
     animation: Path
+
+
+def showcase_paths(
+    models: Sequence[str | os.PathLike[str]], folder: str | os.PathLike[str], *, overwrite: bool
+) -> list[Showcase]:
+    """The files `write_showcase` writes for each model, checked before any work: writable,
+    not overwritten unless asked, and no two models writing the same names."""
+    folder = Path(folder).expanduser()
+    showcases = []
+    for model in models:
+        name = Path(str(model)).stem or "model"  # a zoo name, or a file name without suffix
+        showcases.append(Showcase(folder / f"{name}-grid.png", folder / f"{name}-loop.gif"))
+    names = [showcase.grid for showcase in showcases]
+    if len(set(names)) < len(names):
+        raise InvalidInputError(
+            "two of the models would write the same files (their names end alike): "
+            "run gan-kit demo once per model, with a different --out each"
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ExportError(f"cannot create the folder {folder}: {error}") from error
+    for showcase in showcases:
+        for path in (showcase.grid, showcase.animation):
+            checked_output_path(path, path.suffix, overwrite=overwrite)
+    return showcases
 
 
 def write_showcase(
@@ -46,44 +73,14 @@ def write_showcase(
 
     The grid shows 16 seeds (a conditional model: seeds across, up to 6 classes down); the
     GIF loops through `keyframes` seeds (a conditional model: each with its own class),
-    upscaled `scale` times so that small models are visible.
+    upscaled `scale` times so that small models are visible. Every argument is checked
+    before anything is written.
     """
-    name = Path(str(model)).name.split(".")[0]
-    folder = Path(folder).expanduser()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ExportError(f"cannot create the folder {folder}: {error}") from error
-    paths = [folder / f"{name}-grid.png", folder / f"{name}-loop.gif"]
-    for path in paths:  # before any rendering: both writable, neither overwritten unasked
-        checked_output_path(path, path.suffix, overwrite=overwrite)
+    checked_scale(scale)
+    (showcase,) = showcase_paths([model], folder, overwrite=overwrite)
     model_explorer = explorer(model, device)
     n_class = model_explorer.n_class
-    if n_class:
-        classes = list(range(min(n_class, 6)))
-        grid = sample_grid(
-            model_explorer,
-            range(6),
-            psi=psi,
-            classes=classes,
-            rows="class",
-            columns="seed",
-            batch_size=batch_size,
-            progress=progress,
-        )
-        keyframe_classes = [index % n_class for index in range(keyframes)]
-    else:
-        grid = sample_grid(
-            model_explorer,
-            range(16),
-            psi=psi,
-            num_columns=8,
-            labels=False,
-            batch_size=batch_size,
-            progress=progress,
-        )
-        keyframe_classes = None
-    grid_path = grid.save_png(paths[0], overwrite=overwrite)
+    keyframe_classes = [index % n_class for index in range(keyframes)] if n_class else None
     styles = model_explorer.interpolate(
         model_explorer.latents(range(keyframes), keyframe_classes),
         frames_per_segment,
@@ -91,14 +88,23 @@ def write_showcase(
         easing="ease-in-out",
         psi=psi,
     )
-    animation = save_animation(
+    rendering = dict(psi=psi, batch_size=batch_size, progress=progress)
+    if n_class:
+        classes = list(range(min(n_class, 6)))
+        grid = sample_grid(
+            model_explorer, range(6), classes=classes, rows="class", columns="seed", **rendering
+        )
+    else:
+        grid = sample_grid(model_explorer, range(16), num_columns=8, labels=False, **rendering)
+    grid.save_png(showcase.grid, overwrite=overwrite)
+    save_animation(
         model_explorer,
         styles,
-        paths[1],
+        showcase.animation,
         fps=15,
         scale=scale,
         overwrite=overwrite,
         batch_size=batch_size,
         progress=progress,
     )
-    return Showcase(grid_path, animation)
+    return showcase

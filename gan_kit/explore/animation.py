@@ -28,6 +28,18 @@ def animation_writer(path: str | os.PathLike[str]) -> Callable[..., Path]:
     return ANIMATION_WRITERS[suffix]
 
 
+MAX_SCALE = 16
+
+
+def checked_scale(scale: object) -> int:
+    """`scale` if it is a whole number from 1 to MAX_SCALE, else a clear error."""
+    if isinstance(scale, bool) or not isinstance(scale, int) or not 1 <= scale <= MAX_SCALE:
+        raise InvalidInputError(
+            f"scale must be a whole number from 1 to {MAX_SCALE}, got {scale!r}"
+        )
+    return scale
+
+
 def save_animation(
     explorer: Explorer,
     styles: torch.Tensor,
@@ -47,8 +59,7 @@ def save_animation(
     (GIF 15, MP4 30). `scale` > 1 enlarges each frame (Lanczos), for small models.
     """
     writer = animation_writer(path)
-    if isinstance(scale, bool) or not isinstance(scale, int) or not 1 <= scale <= 16:
-        raise InvalidInputError(f"scale must be a whole number from 1 to 16, got {scale!r}")
+    checked_scale(scale)
     batches = explorer.iter_render(
         styles, noise_mode=noise_mode, batch_size=batch_size, progress=progress
     )

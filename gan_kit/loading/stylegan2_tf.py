@@ -222,14 +222,36 @@ def _settings(network: TFNetwork, stated: list[dict[str, Any]]) -> dict[str, Any
     for kwargs in stated:
         settings.update(kwargs)
         from_source.difference_update(kwargs)
-    for key, required in _REQUIRED_VALUES.items():
-        if key in settings and settings[key] != required:
-            origin = "the build source's default" if key in from_source else "static_kwargs"
+    for key, value in settings.items():
+        origin = "the build source's default" if key in from_source else "static_kwargs"
+        if key in _REQUIRED_VALUES and value != _REQUIRED_VALUES[key]:
             raise UnsupportedCheckpointError(
-                f"{origin} {key}={settings[key]!r}: gan_kit builds StyleGAN2 generators "
-                f"with {key}={required!r} only"
+                f"{origin} {key}={value!r}: gan_kit builds StyleGAN2 generators "
+                f"with {key}={_REQUIRED_VALUES[key]!r} only"
+            )
+        if key in _SETTING_CHECKS and not _SETTING_CHECKS[key][0](value):
+            raise UnsupportedCheckpointError(
+                f"{origin} {key}={value!r} is not {_SETTING_CHECKS[key][1]}: the pickle is not "
+                "a StyleGAN2 generator gan_kit can build"
             )
     return settings
+
+
+def _is_real(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+# What the settings that shape the maths must look like: (test, description).
+_SETTING_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "normalize_latents": (lambda v: isinstance(v, bool), "True or False"),
+    "mapping_lrmul": (lambda v: _is_real(v) and v > 0, "a positive number"),
+    "resample_kernel": (
+        lambda v: isinstance(v, (list, tuple)) and 0 < len(v) <= 16 and all(map(_is_real, v)),
+        "a list of up to 16 numbers",
+    ),
+    "resolution_h": (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
+    "resolution_w": (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
+}
 
 
 def _component(network: TFNetwork, name: str) -> TFNetwork:
@@ -299,13 +321,18 @@ def _config_from_shapes(
 
 def _check_ext_resolution(settings: dict[str, Any], resolution: int) -> None:
     """StyleGAN2-ext's `resolution_h`/`resolution_w` must describe the square it builds."""
-    for key in sorted(_EXT_KWARGS & settings.keys()):
-        if settings[key] != resolution:
-            raise UnsupportedCheckpointError(
-                f"static_kwargs {key}={settings[key]} but the variables build a "
-                f"{resolution}x{resolution} generator: gan_kit reads square StyleGAN2-ext "
-                "generators only"
-            )
+    height = settings.get("resolution_h", resolution)
+    width = settings.get("resolution_w", resolution)
+    if height != width:
+        raise UnsupportedCheckpointError(
+            f"static_kwargs resolution_h={height}, resolution_w={width}: a non-square "
+            "StyleGAN2-ext generator, which gan_kit does not read (square ones only)"
+        )
+    if height != resolution:
+        raise CheckpointMismatchError(
+            f"static_kwargs say {height}x{width} but the variables' shapes give "
+            f"{resolution}x{resolution}: the pickle is inconsistent"
+        )
 
 
 def generator_from_tf(network: TFNetwork) -> StyleGAN2Generator:

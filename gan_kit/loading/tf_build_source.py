@@ -12,6 +12,10 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+from gan_kit.errors import UnsupportedCheckpointError
+
+MAX_SOURCE_CHARS = 1_000_000
+
 
 def build_function_defaults(source: str, build_func_name: str) -> dict[str, Any]:
     """The literal keyword defaults of the function `build_func_name` names in `source`.
@@ -19,13 +23,20 @@ def build_function_defaults(source: str, build_func_name: str) -> dict[str, Any]
     `build_func_name` is the dotted name the pickle stores (e.g.
     'training.networks_stylegan2.G_mapping'). An empty or unparsable source, or one
     without that function, gives {}: the caller then falls back to NVIDIA's defaults.
+    A source over `MAX_SOURCE_CHARS` is refused unparsed.
     """
+    if len(source) > MAX_SOURCE_CHARS:  # parsing takes some 500 bytes of memory per char
+        raise UnsupportedCheckpointError(
+            f"the pickle's build source is {len(source):,} characters long, far beyond "
+            f"NVIDIA's (about 40,000; gan_kit reads up to {MAX_SOURCE_CHARS:,}): this is not "
+            "a network snapshot gan_kit reads"
+        )
     function_name = build_func_name.rsplit(".", 1)[-1]
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return {}
-    for node in tree.body:
+    for node in reversed(tree.body):  # as in Python, the last definition counts
         if isinstance(node, ast.FunctionDef) and node.name == function_name:
             return _literal_defaults(node.args)
     return {}

@@ -63,6 +63,14 @@ class TFNetwork:
                 f"{sorted(_STATE_KEYS - set(state or ()))}: it is not a network snapshot "
                 "gan_kit understands"
             )
+        text = ("name", "build_module_src", "build_func_name")
+        if not all(isinstance(state[key], str) for key in text) or not isinstance(
+            state["static_kwargs"], dict
+        ):
+            raise UnsupportedCheckpointError(
+                "a dnnlib Network in the pickle has a name, build source or static_kwargs "
+                "of the wrong type: it is not a network snapshot gan_kit understands"
+            )
         self.version = state["version"]
         self.name = state["name"]
         self.static_kwargs = dict(state["static_kwargs"])

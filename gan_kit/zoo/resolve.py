@@ -83,7 +83,10 @@ def _open_model(entry: ModelEntry) -> _Opened:
     source = entry.default_source
     if source is not None and source.kind == "bundled":
         path = bundled_path(source)  # tiny and local: read in place, no conversion cache
-        return _Opened(build_from_file(path), str(path), None)
+        generator = build_from_file(path)
+        if hasattr(generator, "checkpoint_path"):  # BigGAN's statistics cache: not the package
+            generator.checkpoint_path = cache_dir() / "bundled" / source.filename
+        return _Opened(generator, str(path), None)
     if source is not None:
         fetch = _fetcher(source)
     else:
@@ -140,7 +143,8 @@ def _through_cache(
     if target.is_file():
         try:
             header = converted.read_header(target) or {}
-            return _Opened(converted.build(target), source, header.get("source_sha256"))
+            generator = _with_source_settings(converted.build(target), spec)
+            return _Opened(generator, source, header.get("source_sha256"))
         except GanKitError as exc:
             warnings.warn(f"ignoring the unreadable converted cache {target}: {exc}", stacklevel=4)
     checkpoint = fetch()
@@ -150,9 +154,7 @@ def _through_cache(
             f"{checkpoint} has sha256 {digest}, expected {spec.sha256}: it is not the "
             "published file; delete it and download again"
         )
-    generator = build_from_file(checkpoint)
-    if spec is not None and spec.normalize_z is not None:
-        generator.set_latent_normalization(spec.normalize_z)
+    generator = _with_source_settings(build_from_file(checkpoint), spec)
     try:
         converted.write_converted(generator, target, source_sha256=digest, source=source)
     except OSError as exc:
@@ -165,6 +167,14 @@ def _through_cache(
         if hasattr(generator, "checkpoint_path"):
             generator.checkpoint_path = target
     return _Opened(generator, source, digest)
+
+
+def _with_source_settings(generator: nn.Module, spec: Source | None) -> nn.Module:
+    """Apply what the registry states about a source and its format cannot record. Also on
+    cached conversions, so that a cache written before a registry fix is corrected."""
+    if spec is not None and spec.normalize_z is not None:
+        generator.set_latent_normalization(spec.normalize_z)
+    return generator
 
 
 def _file_sha256(path: Path) -> str | None:
