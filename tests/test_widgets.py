@@ -156,6 +156,44 @@ def test_biggan_favourite_restores_the_class_blend(biggan_widget):
     assert w.state() == kept and bytes(w.preview.image.value) == image
 
 
+def test_set_state_shows_exactly_the_state_or_refuses_before_moving(biggan_widget):
+    w = biggan_widget
+    w.set_state(ImageState(seed=3, classes={7: 1.0}))  # a one-class blend is that class
+    assert (w.class_a.value, w.blend.value) == (7, 0.0)
+    w.set_state(ImageState(seed=3, classes={7: 0.25, 9: 0.75}))
+    assert w.state().classes == {7: 0.25, 9: 0.75}
+    before, image = w.state(), bytes(w.preview.image.value)
+    for state, message in [
+        (ImageState(seed=5, classes=4000), "class indices must be in 0..999"),
+        (ImageState(seed=5, classes={1: 0.2, 4: 0.2}), "blend of two whose weights add up to 1"),
+        (ImageState(seed=5, classes={1: 0.2, 4: 0.3, 6: 0.5}), "one class or a blend of two"),
+        (ImageState(seed=-5), "seeds must be integers"),
+        (ImageState(seed=5, psi=float("nan")), "psi must be a finite number"),
+        (ImageState(seed=5, mix_seed=6, mix_layers=("B9",)), "B9"),
+    ]:
+        with pytest.raises(InvalidInputError, match=message):
+            w.set_state(state)
+        assert w.state() == before and bytes(w.preview.image.value) == image
+
+
+def test_set_state_reaches_values_beyond_the_sliders(stylegan2_widget, varied_stylegan2):
+    w = stylegan2_widget
+    state = ImageState(seed=2**32 - 1, psi=2.5, cutoff=0, mix_seed=123_456)
+    w.set_state(state)
+    assert w.state() == state
+    expected = varied_stylegan2.seed_styles([2**32 - 1], psi=2.5, cutoff=0)
+    assert_shows(w.preview.image.value, direct(varied_stylegan2, expected))
+    with pytest.raises(InvalidInputError, match="cutoff must be between 0 and 10"):
+        w.set_state(ImageState(seed=1, cutoff=11))
+
+
+def test_the_constructor_keeps_its_values_or_refuses_them(varied_stylegan2, tmp_path):
+    w = ExplorerWidget(varied_stylegan2, seed=200_000, psi=2.0, threaded=False)
+    assert (w.state().seed, w.state().psi) == (200_000, 2.0)
+    with pytest.raises(InvalidInputError, match="seeds must be integers"):
+        ExplorerWidget(varied_stylegan2, seed=-5, threaded=False)
+
+
 # --- the latest request wins ---------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ the class sliders and a blend between two classes."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -12,7 +13,9 @@ import ipywidgets as widgets
 
 from gan_kit.errors import InvalidInputError
 from gan_kit.explore import NOISE_MODES, Explorer
-from gan_kit.latents.classes import ClassChoice, format_class
+from gan_kit.latents.classes import ClassChoice, format_class, normalised_class
+from gan_kit.latents.seeds import checked_seeds
+from gan_kit.latents.truncation import checked_psi
 from gan_kit.widgets.preview import Preview
 from gan_kit.widgets.state import ImageState, load_favourite, render_state, save_favourite
 
@@ -58,12 +61,15 @@ class ExplorerWidget:
         self.explorer = explorer
         self.favourites = Path(favourites)
         truncation = "truncation" if explorer.n_class else "psi"
-        self.seed = _int_slider("seed", 0, MAX_SLIDER_SEED, seed)
-        self.psi = _float_slider(truncation, 0.0, 1.5, psi)
+        seed, mix_seed = checked_seeds([seed, mix_seed])
+        self.seed = _int_slider("seed", 0, MAX_SLIDER_SEED, 0)
+        _reach(self.seed, seed)
+        self.psi = _float_slider(truncation, 0.0, 1.5, 0.0)
+        _reach(self.psi, checked_psi(psi))
         controls: list[widgets.Widget] = [self.seed, self.psi]
         self.num_ws = explorer.layout.shape[0] if explorer.kind == "stylegan2" else None
         if self.num_ws is not None:
-            self.cutoff = _int_slider("cutoff", 1, self.num_ws, self.num_ws)
+            self.cutoff = _int_slider("cutoff", 0, self.num_ws, self.num_ws)
             self.noise = widgets.ToggleButtons(
                 options=list(NOISE_MODES), value="const", style={"button_width": "64px"}
             )
@@ -74,7 +80,8 @@ class ExplorerWidget:
             self.class_b = _int_slider("class B", 0, last, mix_seed % explorer.n_class)
             self.blend = _float_slider("blend", 0.0, 1.0, 0.0)
             controls += [self.class_a, self.class_b, self.blend]
-        self.mix_seed = _int_slider("mix seed", 0, MAX_SLIDER_SEED, mix_seed)
+        self.mix_seed = _int_slider("mix seed", 0, MAX_SLIDER_SEED, 0)
+        _reach(self.mix_seed, mix_seed)
         self.slot_toggles = {
             slot: widgets.ToggleButton(description=slot, layout=widgets.Layout(width="auto"))
             for slot in explorer.slots
@@ -148,30 +155,57 @@ class ExplorerWidget:
         )
 
     def set_state(self, state: ImageState) -> None:
-        """Move the controls to `state` (one render, of the final state)."""
+        """Move the controls to `state` (one render, of the final state). A state that the
+        controls cannot show exactly is refused before any of them moves."""
+        seeds = checked_seeds([state.seed, *([] if state.mix_seed is None else [state.mix_seed])])
+        psi = checked_psi(state.psi)
+        cutoff = state.cutoff
+        if self.num_ws is not None and cutoff is not None and not 0 <= cutoff <= self.num_ws:
+            raise InvalidInputError(f"cutoff must be between 0 and {self.num_ws}, got {cutoff}")
+        if state.mix_layers:
+            self.explorer.layout.resolve(state.mix_layers)  # unknown slots fail here
+        classes = self._class_controls(state) if self.explorer.n_class else None
         with self.preview.loop.hold():
-            _reach(self.seed, state.seed)
-            _reach(self.psi, state.psi)
+            _reach(self.seed, seeds[0])
+            _reach(self.psi, psi)
             if self.num_ws is not None:
                 self.cutoff.value = self.num_ws if state.cutoff is None else state.cutoff
                 self.noise.value = state.noise_mode
-            if self.explorer.n_class:
-                self._set_classes(state)
+            if classes is not None:
+                class_a, class_b, weight = classes
+                self.class_a.value, self.blend.value = class_a, weight
+                if class_b is not None:
+                    self.class_b.value = class_b
             if state.mix_seed is not None:
-                _reach(self.mix_seed, state.mix_seed)
+                _reach(self.mix_seed, seeds[1])
             self.select_slots(state.mix_layers)
 
-    def _set_classes(self, state: ImageState) -> None:
-        classes = state.seed % self.explorer.n_class if state.classes is None else state.classes
-        if isinstance(classes, dict):
-            if len(classes) != 2:
-                raise InvalidInputError(f"the explorer blends two classes, not {len(classes)}")
-            (a, _), (b, weight) = classes.items()
-            self.class_a.value, self.class_b.value, self.blend.value = a, b, weight
-        else:
-            self.class_a.value, self.blend.value = classes, 0.0
-            if state.mix_classes is not None:
-                self.class_b.value = state.mix_classes
+    def _class_controls(self, state: ImageState) -> tuple[int, int | None, float]:
+        """(class, class B or None to keep it, blend weight) showing the state's classes."""
+        n_class = self.explorer.n_class
+        spec = state.seed % n_class if state.classes is None else state.classes
+        choice = normalised_class(spec, n_class)
+        mix_class = state.mix_classes
+        if mix_class is not None:
+            mix_class = normalised_class(mix_class, n_class)
+            if not isinstance(mix_class, int):
+                raise InvalidInputError("the explorer's class B is one class, not a blend")
+        if isinstance(choice, int):
+            return choice, mix_class, 0.0
+        weights = {index: weight for index, weight in choice.items() if weight != 0}
+        if len(weights) == 1 and next(iter(weights.values())) == 1:
+            return next(iter(weights)), mix_class, 0.0
+        if (
+            len(weights) == 2
+            and math.isclose(sum(weights.values()), 1)
+            and all(0 <= weight <= 1 for weight in weights.values())
+        ):
+            (class_a, _), (class_b, weight) = weights.items()
+            return class_a, class_b, weight
+        raise InvalidInputError(
+            f"the explorer shows one class or a blend of two whose weights add up to 1, not "
+            f"{format_class(choice)}: render other blends with gan_kit.sample_grid"
+        )
 
     def _preset_handler(self, slots: tuple[str, ...]) -> Callable[[widgets.Button], None]:
         """The click handler of a preset button (a function per button: no late binding)."""
