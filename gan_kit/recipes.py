@@ -9,6 +9,7 @@ same pixels again (same model file and device; noise_mode "random" is not reprod
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Literal
@@ -19,6 +20,82 @@ from gan_kit.latents.classes import ClassChoice
 
 RECIPE_KEY = "gan_kit.recipe"
 Axis = Literal["seed", "psi", "class"]
+
+
+# --- records read back from JSON (PNG text edited by hand is still just text) ------------
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_real(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_class(value: object) -> bool:
+    """A class index, or a {class: weight} blend with JSON's string keys."""
+    if isinstance(value, dict):
+        keys_ok = all(isinstance(k, (int, str)) and str(k).isdigit() for k in value)
+        return bool(value) and keys_ok and all(map(_is_real, value.values()))
+    return _is_int(value)
+
+
+def _list_of(test: Callable[[object], bool]) -> Callable[[object], bool]:
+    return lambda value: isinstance(value, (list, tuple)) and all(map(test, value))
+
+
+def _optional(test: Callable[[object], bool]) -> Callable[[object], bool]:
+    return lambda value: value is None or test(value)
+
+
+def _one_of(*choices: object) -> Callable[[object], bool]:
+    return lambda value: value in choices
+
+
+FieldRules = dict[str, tuple[Callable[[object], bool], str]]
+INT, REAL, CLASS = (_is_int, "a whole number"), (_is_real, "a number"), (_is_class, "a class")
+OPTIONAL_INT = (_optional(_is_int), "a whole number or null")
+OPTIONAL_CLASS = (_optional(_is_class), "a class, a {class: weight} blend or null")
+STRINGS = (_list_of(lambda v: isinstance(v, str)), "a list of names")
+NOISE = (_one_of("const", "random", "none"), '"const", "random" or "none"')
+
+
+def check_fields(data: dict, rules: FieldRules, what: str) -> None:
+    """Refuse, with the field's name, any value of `data` that breaks its rule."""
+    for name, (test, description) in rules.items():
+        if name in data and not test(data[name]):
+            raise InvalidInputError(
+                f"{what}'s {name} must be {description}, got {data[name]!r}: the PNG's text "
+                "was changed by hand or by another program; save the image again"
+            )
+
+
+def json_class(choice: ClassChoice | None) -> ClassChoice | None:
+    """A class choice read from JSON (blend keys come back as strings)."""
+    if isinstance(choice, dict):
+        return {int(key): float(weight) for key, weight in choice.items()}
+    return choice
+
+
+_AXIS = (_one_of("seed", "psi", "class"), '"seed", "psi" or "class"')
+_RECIPE_FIELDS: FieldRules = {
+    "model": (_optional(lambda v: isinstance(v, str)), "a name, URL or path"),
+    "kind": (_one_of("stylegan2", "biggan"), '"stylegan2" or "biggan"'),
+    "layout": (_one_of("grid", "mixing-matrix"), '"grid" or "mixing-matrix"'),
+    "seeds": (_list_of(_is_int), "a list of whole numbers"),
+    "psi": (_list_of(_is_real), "a list of numbers"),
+    "classes": (_optional(_list_of(_is_class)), "a list of classes or null"),
+    "rows": _AXIS,
+    "columns": (_optional(_AXIS[0]), '"seed", "psi", "class" or null'),
+    "num_columns": OPTIONAL_INT,
+    "cutoff": OPTIONAL_INT,
+    "noise_mode": NOISE,
+    "layers": (_optional(STRINGS[0]), "a list of names or null"),
+    "sources": (_optional(_list_of(_is_int)), "a list of whole numbers or null"),
+    "labels": (lambda v: isinstance(v, bool), "true or false"),
+    "gan_kit_version": (lambda v: isinstance(v, str), "a version"),
+}
 
 
 def _gan_kit_version() -> str:
@@ -73,14 +150,12 @@ class Recipe:
                 f"the recipe has fields this gan_kit does not know ({', '.join(unknown)}): "
                 f"it was written by gan_kit {data.get('gan_kit_version')}; upgrade gan_kit"
             )
+        check_fields(data, _RECIPE_FIELDS, "the recipe")
         for name in ("seeds", "psi", "layers", "sources"):
             if data.get(name) is not None:
                 data[name] = tuple(data[name])
         if data.get("classes") is not None:
-            data["classes"] = tuple(
-                {int(k): w for k, w in c.items()} if isinstance(c, dict) else c
-                for c in data["classes"]
-            )
+            data["classes"] = tuple(json_class(c) for c in data["classes"])
         return cls(**data)
 
     def png_text(self) -> dict[str, str]:

@@ -179,6 +179,27 @@ def test_recipes_from_other_versions_or_files_are_refused(tmp_path):
         gan_kit.render_recipe(recipe)
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("seeds", 5, "seeds must be a list of whole numbers"),
+        ("psi", 0.5, "psi must be a list of numbers"),
+        ("psi", ["0.5"], "psi must be a list of numbers"),
+        ("cutoff", "3", "cutoff must be a whole number or null"),
+        ("num_columns", 2.5, "num_columns must be a whole number or null"),
+        ("model", 5, "model must be a name, URL or path"),
+        ("classes", [{"a": 1.0}], "classes must be a list of classes or null"),
+        ("kind", "stylegan3", 'kind must be "stylegan2" or "biggan"'),
+        ("labels", "yes", "labels must be true or false"),
+    ],
+)
+def test_a_hand_edited_recipe_names_the_bad_field(field, value, message):
+    recipe = Recipe(model="demo-stylegan2", kind="stylegan2", layout="grid", seeds=(1,))
+    edited = dataclasses.asdict(recipe) | {field: value}
+    with pytest.raises(InvalidInputError, match=f"the recipe's {message}, got .*by hand"):
+        Recipe.from_json(json.dumps(edited))
+
+
 def test_saving_refuses_to_overwrite_or_write_nowhere(stylegan2_explorer, tmp_path):
     grid = sample_grid(stylegan2_explorer, [1])
     path = grid.save_png(tmp_path / "one.png")

@@ -18,6 +18,7 @@ from torch import nn
 import gan_kit
 from gan_kit.errors import InvalidInputError
 from gan_kit.explore import Explorer
+from gan_kit.export import write_png
 from gan_kit.recipes import recipe_from_png
 from gan_kit.widgets import (
     ExplorerWidget,
@@ -30,6 +31,7 @@ from gan_kit.widgets import (
     render_state,
     save_favourite,
 )
+from gan_kit.widgets.state import FAVOURITE_KEY
 from gan_kit.widgets.studio import parse_seeds
 
 # Mean absolute difference (0-255) allowed between a decoded q85 JPEG and its pixels: the
@@ -192,6 +194,25 @@ def test_the_constructor_keeps_its_values_or_refuses_them(varied_stylegan2, tmp_
     assert (w.state().seed, w.state().psi) == (200_000, 2.0)
     with pytest.raises(InvalidInputError, match="seeds must be integers"):
         ExplorerWidget(varied_stylegan2, seed=-5, threaded=False)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{bad", "favourite is not valid JSON"),
+        ('{"kind": "stylegan2"}', "lacks its kind or state"),
+        ('{"kind": "stylegan2", "state": {"seed": 1, "hue": 2}}', r"does not know \(hue\)"),
+        ('{"kind": "stylegan2", "state": {"seed": "1"}}', "seed must be a whole number"),
+        ('{"kind": "biggan", "state": {"seed": 1, "classes": {"a": 1}}}', "classes must be"),
+        ('{"kind": "stylegan2", "state": {"seed": 1, "psi": null}}', "psi must be a number"),
+        ('{"kind": "stylegan2", "state": {"psi": 1}}', "needs at least a seed"),
+    ],
+)
+def test_a_hand_edited_favourite_is_a_clear_error(tmp_path, text, message):
+    pixels = np.zeros((4, 4, 3), np.uint8)
+    path = write_png(pixels, tmp_path / "edited.png", text={FAVOURITE_KEY: text})
+    with pytest.raises(InvalidInputError, match=message):
+        load_favourite(path)
 
 
 # --- the latest request wins ---------------------------------------------------------------

@@ -7,7 +7,7 @@ gives the pixels a widget would show, and favourites are ordinary PNG files.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -19,16 +19,21 @@ from gan_kit.explore import Explorer, NoiseMode
 from gan_kit.export import read_png_text, write_png
 from gan_kit.latents.classes import ClassChoice
 from gan_kit.latents.interpolation import Easing, Method
-from gan_kit.recipes import RECIPE_KEY, Recipe
+from gan_kit.recipes import (
+    INT,
+    NOISE,
+    OPTIONAL_CLASS,
+    OPTIONAL_INT,
+    REAL,
+    RECIPE_KEY,
+    STRINGS,
+    FieldRules,
+    Recipe,
+    check_fields,
+    json_class,
+)
 
 FAVOURITE_KEY = "gan_kit.favourite"  # PNG text key of a favourite's ImageState, as JSON
-
-
-def _json_class(choice: ClassChoice | None) -> ClassChoice | None:
-    """A class choice read from JSON (blend keys come back as strings)."""
-    if isinstance(choice, dict):
-        return {int(key): float(weight) for key, weight in choice.items()}
-    return choice
 
 
 @dataclass(frozen=True)
@@ -85,13 +90,34 @@ class ImageState:
         )
 
     @classmethod
-    def from_dict(cls, data: dict) -> ImageState:
-        """The state of `asdict(state)` read back from JSON."""
+    def from_dict(cls, data: object) -> ImageState:
+        """The state of `asdict(state)` read back from JSON, each field checked."""
+        if not isinstance(data, dict) or "seed" not in data:
+            raise InvalidInputError(f"a favourite's state needs at least a seed, got {data!r}")
+        unknown = sorted(data.keys() - {f.name for f in fields(cls)})
+        if unknown:
+            raise InvalidInputError(
+                f"the favourite has fields this gan_kit does not know ({', '.join(unknown)}): "
+                "it was saved by a newer gan_kit; upgrade gan_kit"
+            )
+        check_fields(data, _STATE_FIELDS, "the favourite")
         data = dict(data)
         data["mix_layers"] = tuple(data.get("mix_layers", ()))
-        data["classes"] = _json_class(data.get("classes"))
-        data["mix_classes"] = _json_class(data.get("mix_classes"))
+        data["classes"] = json_class(data.get("classes"))
+        data["mix_classes"] = json_class(data.get("mix_classes"))
         return cls(**data)
+
+
+_STATE_FIELDS: FieldRules = {
+    "seed": INT,
+    "psi": REAL,
+    "cutoff": OPTIONAL_INT,
+    "noise_mode": NOISE,
+    "classes": OPTIONAL_CLASS,
+    "mix_seed": OPTIONAL_INT,
+    "mix_classes": OPTIONAL_CLASS,
+    "mix_layers": STRINGS,
+}
 
 
 def render_state(explorer: Explorer, state: ImageState) -> np.ndarray:
@@ -157,7 +183,12 @@ def load_favourite(path: str | Path, explorer: Explorer | None = None) -> ImageS
     `explorer`, refuses a state saved from the other kind of model."""
     text = read_png_text(path)
     if FAVOURITE_KEY in text:
-        saved = json.loads(text[FAVOURITE_KEY])
+        try:
+            saved = json.loads(text[FAVOURITE_KEY])
+        except json.JSONDecodeError as error:
+            raise InvalidInputError(f"{path}'s favourite is not valid JSON ({error})") from None
+        if not isinstance(saved, dict) or "kind" not in saved or "state" not in saved:
+            raise InvalidInputError(f"{path}'s favourite lacks its kind or state")
         kind, state = saved["kind"], ImageState.from_dict(saved["state"])
     elif RECIPE_KEY in text:
         recipe = Recipe.from_json(text[RECIPE_KEY])
