@@ -280,8 +280,14 @@ def test_bad_render_arguments_are_refused(stylegan2_explorer):
     styles = stylegan2_explorer.seed_styles([1])
     with pytest.raises(InvalidInputError, match="noise_mode must be one of const, random"):
         stylegan2_explorer.render(styles, noise_mode="loud")
-    with pytest.raises(InvalidInputError, match="batch_size must be at least 1"):
-        stylegan2_explorer.render(styles, batch_size=0)
+    for batch_size in (0, 1.5, True):
+        with pytest.raises(InvalidInputError, match="batch_size must be a whole number >= 1"):
+            stylegan2_explorer.render(styles, batch_size=batch_size)
+    for cutoff in (1.5, "3", True, 11):
+        with pytest.raises(InvalidInputError, match="cutoff must be a whole number from 0 to 10"):
+            stylegan2_explorer.seed_styles([1], cutoff=cutoff)
+    with pytest.raises(InvalidInputError, match="psi must be between -1000 and 1000"):
+        stylegan2_explorer.seed_styles([1], psi=1e39)
     with pytest.raises(InvalidInputError, match=r"style codes must have shape \[batch, 10, 64\]"):
         stylegan2_explorer.render(styles[:, :4])
     with pytest.raises(InvalidInputError, match="no style codes to render"):

@@ -116,6 +116,12 @@ def test_grid_axes_must_hold_every_varying_value(stylegan2_explorer, biggan_expl
         sample_grid(stylegan2_explorer, [1], classes=[1, 2], columns="class")
     with pytest.raises(InvalidInputError, match="psi must be a finite number"):
         sample_grid(biggan_explorer, [1], psi=float("nan"))
+    with pytest.raises(InvalidInputError, match="class axis needs classes: give the classes"):
+        sample_grid(biggan_explorer, [1, 2], rows="class", columns="seed")
+    with pytest.raises(InvalidInputError, match="class axis needs classes: the model has no"):
+        sample_grid(stylegan2_explorer, [1, 2], columns="class")
+    with pytest.raises(InvalidInputError, match="num_columns must be at least 1, got 0"):
+        sample_grid(stylegan2_explorer, [1, 2], num_columns=0)
 
 
 # --- recipes ----------------------------------------------------------------------------

@@ -91,7 +91,7 @@ def test_non_finite_psi_is_refused(psi):
 
 
 def test_cutoff_out_of_range_is_refused():
-    with pytest.raises(InvalidInputError, match="cutoff must be between 0 and 6"):
+    with pytest.raises(InvalidInputError, match="cutoff must be a whole number from 0 to 6"):
         truncate(torch.zeros(1, 6, 2), 0.0, 0.5, cutoff=7)
 
 

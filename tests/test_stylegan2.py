@@ -152,7 +152,11 @@ def test_noise_modes(generator, stylegan2_reference):
     [
         (lambda g: g.mapping(torch.zeros(2, 63)), "z must have shape"),
         (lambda g: g.mapping(torch.zeros(2, 64), psi=float("nan")), "psi must be a finite"),
-        (lambda g: g.mapping(torch.zeros(2, 64), cutoff=11), "cutoff must be between"),
+        (
+            lambda g: g.mapping(torch.zeros(2, 64), cutoff=11),
+            "cutoff must be a whole number from 0 to 10",
+        ),
+        (lambda g: g.mapping(torch.zeros(2, 64), cutoff=1.5), "got 1.5"),
         (lambda g: g.synthesis(torch.zeros(2, 9, 64)), "ws must have shape"),
         (lambda g: g.synthesis(torch.zeros(1, 10, 64), noise_mode="fresh"), "noise_mode must be"),
     ],

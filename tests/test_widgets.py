@@ -185,7 +185,7 @@ def test_set_state_reaches_values_beyond_the_sliders(stylegan2_widget, varied_st
     assert w.state() == state
     expected = varied_stylegan2.seed_styles([2**32 - 1], psi=2.5, cutoff=0)
     assert_shows(w.preview.image.value, direct(varied_stylegan2, expected))
-    with pytest.raises(InvalidInputError, match="cutoff must be between 0 and 10"):
+    with pytest.raises(InvalidInputError, match="cutoff must be a whole number from 0 to 10"):
         w.set_state(ImageState(seed=1, cutoff=11))
 
 

@@ -199,8 +199,10 @@ class Explorer(ABC):
             raise InvalidInputError(
                 f"noise_mode must be one of {', '.join(NOISE_MODES)}, got {noise_mode!r}"
             )
-        if batch_size is not None and batch_size < 1:
-            raise InvalidInputError(f"batch_size must be at least 1, got {batch_size}")
+        if batch_size is not None and (
+            isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
+        ):
+            raise InvalidInputError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
         if len(styles) == 0:
             raise InvalidInputError("no style codes to render: give at least one")
         if tuple(styles.shape[1:]) != self.layout.shape:

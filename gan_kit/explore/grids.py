@@ -296,6 +296,9 @@ def _render_grid(explorer: Explorer, recipe: Recipe, options: dict) -> Grid:
         raise InvalidInputError(
             f"rows and columns must be two different axes of {', '.join(AXES)}, got {placed}"
         )
+    if "class" in placed and recipe.classes is None:
+        what = "give the classes to lay out" if explorer.n_class else "the model has no classes"
+        raise InvalidInputError(f"the class axis needs classes: {what}")
     for axis in AXES:
         if axis not in placed and len(values[axis]) != 1:
             raise InvalidInputError(
@@ -308,7 +311,9 @@ def _render_grid(explorer: Explorer, recipe: Recipe, options: dict) -> Grid:
         for combination in itertools.product(*(values[axis] for axis in placed))
     ]
     if recipe.columns is None:
-        num_columns = recipe.num_columns or math.ceil(math.sqrt(len(cells)))
+        num_columns = recipe.num_columns
+        if num_columns is None:
+            num_columns = math.ceil(math.sqrt(len(cells)))
         if num_columns < 1:
             raise InvalidInputError(f"num_columns must be at least 1, got {num_columns}")
         shape = (math.ceil(len(cells) / num_columns), num_columns)

@@ -26,6 +26,7 @@ from torch.nn.utils import parametrize
 
 from gan_kit.errors import InvalidInputError
 from gan_kit.generators.resample import make_filter, upsample2x, upsample_conv2d
+from gan_kit.latents.truncation import checked_cutoff
 
 NoiseMode = Literal["const", "random", "none"]
 NOISE_MODES: tuple[str, ...] = ("const", "random", "none")
@@ -96,8 +97,7 @@ class MappingNetwork(nn.Module):
             raise InvalidInputError(f"z must have shape [batch, {self.z_dim}], got {list(x.shape)}")
         if not math.isfinite(psi):
             raise InvalidInputError(f"psi must be a finite number, got {psi}")
-        if cutoff is not None and not 0 <= cutoff <= self.num_ws:
-            raise InvalidInputError(f"cutoff must be between 0 and {self.num_ws}, got {cutoff}")
+        checked_cutoff(cutoff, self.num_ws)
         if self.normalize_z:
             x = x * torch.rsqrt(x.square().mean(dim=1, keepdim=True) + 1e-8)
         for layer in self.layers:

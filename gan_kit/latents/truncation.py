@@ -32,10 +32,28 @@ def redraw_outside(values: Values, bound: float, draw: Callable[[int], Values]) 
     return values
 
 
+def checked_cutoff(cutoff: int | None, num_layers: int) -> int | None:
+    """`cutoff` if None or a whole number from 0 to `num_layers`, else a clear error."""
+    whole = isinstance(cutoff, numbers.Integral) and not isinstance(cutoff, bool)
+    if cutoff is not None and (not whole or not 0 <= cutoff <= num_layers):
+        raise InvalidInputError(
+            f"cutoff must be a whole number from 0 to {num_layers}, got {cutoff!r}"
+        )
+    return cutoff
+
+
+MAX_ABS_PSI = 1000.0  # far past any useful psi; beyond, float32 styles overflow to NaN
+
+
 def checked_psi(psi: float) -> float:
-    """`psi` as a float, refusing NaN, infinities and non-numbers."""
+    """`psi` as a float, refusing NaN, infinities, non-numbers and absurd sizes."""
     if isinstance(psi, bool) or not isinstance(psi, numbers.Real) or not math.isfinite(psi):
         raise InvalidInputError(f"psi must be a finite number, got {psi!r}")
+    if abs(psi) > MAX_ABS_PSI:
+        raise InvalidInputError(
+            f"psi must be between -{MAX_ABS_PSI:g} and {MAX_ABS_PSI:g}, got {psi:g} "
+            "(useful values are about 0 to 1.5)"
+        )
     return float(psi)
 
 
@@ -64,8 +82,7 @@ def truncate(
     centre = torch.as_tensor(centre, dtype=x.dtype, device=x.device)
     if cutoff is None:
         return torch.lerp(centre.expand_as(x), x, weights)
-    if not 0 <= cutoff <= x.shape[1]:
-        raise InvalidInputError(f"cutoff must be between 0 and {x.shape[1]}, got {cutoff}")
+    checked_cutoff(cutoff, x.shape[1])
     result = x.clone()
     result[:, :cutoff] = torch.lerp(centre.expand_as(x[:, :cutoff]), x[:, :cutoff], weights)
     return result

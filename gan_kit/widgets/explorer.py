@@ -15,7 +15,7 @@ from gan_kit.errors import InvalidInputError
 from gan_kit.explore import NOISE_MODES, Explorer
 from gan_kit.latents.classes import ClassChoice, format_class, normalised_class
 from gan_kit.latents.seeds import checked_seeds
-from gan_kit.latents.truncation import checked_psi
+from gan_kit.latents.truncation import checked_cutoff, checked_psi
 from gan_kit.widgets.preview import Preview
 from gan_kit.widgets.state import ImageState, load_favourite, render_state, save_favourite
 
@@ -159,9 +159,8 @@ class ExplorerWidget:
         controls cannot show exactly is refused before any of them moves."""
         seeds = checked_seeds([state.seed, *([] if state.mix_seed is None else [state.mix_seed])])
         psi = checked_psi(state.psi)
-        cutoff = state.cutoff
-        if self.num_ws is not None and cutoff is not None and not 0 <= cutoff <= self.num_ws:
-            raise InvalidInputError(f"cutoff must be between 0 and {self.num_ws}, got {cutoff}")
+        if self.num_ws is not None:
+            checked_cutoff(state.cutoff, self.num_ws)
         if state.mix_layers:
             self.explorer.layout.resolve(state.mix_layers)  # unknown slots fail here
         classes = self._class_controls(state) if self.explorer.n_class else None
