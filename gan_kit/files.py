@@ -24,6 +24,18 @@ def read_head(path: Path, size: int = 256) -> bytes:
         return b""
 
 
+def make_folder(folder: str | os.PathLike[str]) -> Path:
+    """Create `folder` (and its parents) if needed; a clear error where that is impossible."""
+    path = Path(folder).expanduser()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ExportError(
+            f"cannot create the folder {path}: {error.strerror or error}; choose another"
+        ) from error
+    return path
+
+
 def check_writable_target(target: Path, *, overwrite: bool) -> None:
     """Raise a clear error if `target` cannot be created or replaced."""
     folder = target.parent

@@ -16,7 +16,7 @@ from PIL import Image
 from torch import nn
 
 import gan_kit
-from gan_kit.errors import InvalidInputError
+from gan_kit.errors import ExportError, InvalidInputError, OutputExistsError
 from gan_kit.explore import Explorer
 from gan_kit.export import write_png
 from gan_kit.recipes import recipe_from_png
@@ -320,6 +320,40 @@ def test_studio_exports_gif_and_mp4_with_every_frame(studio, monkeypatch):
     mp4 = studio.export("mp4")
     assert imageio_ffmpeg.count_frames_and_secs(str(mp4))[0] == 9
     assert mp4.parent == gif.parent and mp4.name == "interpolation.mp4"
+
+
+def test_studio_replaces_an_export_only_when_asked(studio):
+    first = studio.export("gif")
+    before = first.read_bytes()
+    studio.keyframes.value = "7, 8"
+    with pytest.raises(OutputExistsError, match="exists"):
+        studio.export("gif")
+    studio.export_button.click()  # the button reports in the status line instead
+    assert "not exported" in studio.preview.status.value and "exists" in studio.preview.status.value
+    assert first.read_bytes() == before
+    studio.overwrite.value = True
+    assert studio.export("gif") == first and first.read_bytes() != before
+
+
+def test_studio_keeps_its_settings_and_names_bad_keyframes(varied_stylegan2, tmp_path):
+    studio = InterpolationStudio(
+        varied_stylegan2, frames_per_segment=1, psi=2.0, folder=tmp_path, threaded=False
+    )
+    assert (studio.path().frames_per_segment, studio.path().psi) == (1, 2.0)
+    with pytest.raises(InvalidInputError, match="seeds must be integers from 0 to"):
+        parse_seeds("-1, 2")
+    with pytest.raises(InvalidInputError, match="frames per segment must be a whole number"):
+        InterpolationStudio(varied_stylegan2, frames_per_segment=0, threaded=False)
+
+
+def test_an_output_folder_that_is_a_file_is_a_clear_error(varied_stylegan2, tmp_path):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file")
+    with pytest.raises(ExportError, match=r"cannot create the folder .*blocker"):
+        save_favourite(varied_stylegan2, ImageState(seed=1), blocker / "favourites")
+    studio = InterpolationStudio(varied_stylegan2, folder=blocker / "animations", threaded=False)
+    with pytest.raises(ExportError, match="cannot create the folder"):
+        studio.export("gif")
 
 
 def test_offer_download_uses_colab_files_in_colab(tmp_path, monkeypatch):

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import torch
 
-from gan_kit.errors import ExportError, InvalidInputError
+from gan_kit.errors import InvalidInputError
 from gan_kit.explore import explorer
 from gan_kit.explore.animation import checked_scale, save_animation
 from gan_kit.explore.grids import sample_grid
 from gan_kit.export.paths import checked_output_path
+from gan_kit.files import make_folder
 
 DEMO_MODELS = ("demo-stylegan2", "demo-biggan")
 
@@ -46,10 +47,7 @@ def showcase_paths(
             "two of the models would write the same files (their names end alike): "
             "run gan-kit demo once per model, with a different --out each"
         )
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise ExportError(f"cannot create the folder {folder}: {error}") from error
+    make_folder(folder)
     for showcase in showcases:
         for path in (showcase.grid, showcase.animation):
             checked_output_path(path, path.suffix, overwrite=overwrite)

@@ -16,28 +16,11 @@ from gan_kit.explore import NOISE_MODES, Explorer
 from gan_kit.latents.classes import ClassChoice, format_class, normalised_class
 from gan_kit.latents.seeds import checked_seeds
 from gan_kit.latents.truncation import checked_cutoff, checked_psi
+from gan_kit.widgets.controls import float_slider, int_slider, reach
 from gan_kit.widgets.preview import Preview
 from gan_kit.widgets.state import ImageState, load_favourite, render_state, save_favourite
 
 MAX_SLIDER_SEED = 99_999  # the sliders' range; ImageState takes any seed
-
-
-def _int_slider(description: str, low: int, high: int, value: int) -> widgets.IntSlider:
-    return widgets.IntSlider(
-        description=description, min=low, max=high, value=value, continuous_update=True
-    )
-
-
-def _float_slider(description: str, low: float, high: float, value: float) -> widgets.FloatSlider:
-    return widgets.FloatSlider(
-        description=description, min=low, max=high, step=0.01, value=value, readout_format=".2f"
-    )
-
-
-def _reach(slider: widgets.IntSlider | widgets.FloatSlider, value: float) -> None:
-    """Set `value`, widening the slider's range if needed (sliders clamp silently)."""
-    slider.max, slider.min = max(slider.max, value), min(slider.min, value)
-    slider.value = value
 
 
 class ExplorerWidget:
@@ -62,26 +45,26 @@ class ExplorerWidget:
         self.favourites = Path(favourites)
         truncation = "truncation" if explorer.n_class else "psi"
         seed, mix_seed = checked_seeds([seed, mix_seed])
-        self.seed = _int_slider("seed", 0, MAX_SLIDER_SEED, 0)
-        _reach(self.seed, seed)
-        self.psi = _float_slider(truncation, 0.0, 1.5, 0.0)
-        _reach(self.psi, checked_psi(psi))
+        self.seed = int_slider("seed", 0, MAX_SLIDER_SEED, 0)
+        reach(self.seed, seed)
+        self.psi = float_slider(truncation, 0.0, 1.5, 0.0)
+        reach(self.psi, checked_psi(psi))
         controls: list[widgets.Widget] = [self.seed, self.psi]
         self.num_ws = explorer.layout.shape[0] if explorer.kind == "stylegan2" else None
         if self.num_ws is not None:
-            self.cutoff = _int_slider("cutoff", 0, self.num_ws, self.num_ws)
+            self.cutoff = int_slider("cutoff", 0, self.num_ws, self.num_ws)
             self.noise = widgets.ToggleButtons(
                 options=list(NOISE_MODES), value="const", style={"button_width": "64px"}
             )
             controls += [self.cutoff, self.noise]
         if explorer.n_class:
             last = explorer.n_class - 1
-            self.class_a = _int_slider("class", 0, last, seed % explorer.n_class)
-            self.class_b = _int_slider("class B", 0, last, mix_seed % explorer.n_class)
-            self.blend = _float_slider("blend", 0.0, 1.0, 0.0)
+            self.class_a = int_slider("class", 0, last, seed % explorer.n_class)
+            self.class_b = int_slider("class B", 0, last, mix_seed % explorer.n_class)
+            self.blend = float_slider("blend", 0.0, 1.0, 0.0)
             controls += [self.class_a, self.class_b, self.blend]
-        self.mix_seed = _int_slider("mix seed", 0, MAX_SLIDER_SEED, 0)
-        _reach(self.mix_seed, mix_seed)
+        self.mix_seed = int_slider("mix seed", 0, MAX_SLIDER_SEED, 0)
+        reach(self.mix_seed, mix_seed)
         self.slot_toggles = {
             slot: widgets.ToggleButton(description=slot, layout=widgets.Layout(width="auto"))
             for slot in explorer.slots
@@ -165,8 +148,8 @@ class ExplorerWidget:
             self.explorer.layout.resolve(state.mix_layers)  # unknown slots fail here
         classes = self._class_controls(state) if self.explorer.n_class else None
         with self.preview.loop.hold():
-            _reach(self.seed, seeds[0])
-            _reach(self.psi, psi)
+            reach(self.seed, seeds[0])
+            reach(self.psi, psi)
             if self.num_ws is not None:
                 self.cutoff.value = self.num_ws if state.cutoff is None else state.cutoff
                 self.noise.value = state.noise_mode
@@ -176,7 +159,7 @@ class ExplorerWidget:
                 if class_b is not None:
                     self.class_b.value = class_b
             if state.mix_seed is not None:
-                _reach(self.mix_seed, seeds[1])
+                reach(self.mix_seed, seeds[1])
             self.select_slots(state.mix_layers)
 
     def _class_controls(self, state: ImageState) -> tuple[int, int | None, float]:

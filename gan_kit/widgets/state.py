@@ -17,6 +17,7 @@ import torch
 from gan_kit.errors import GanKitError, InvalidInputError
 from gan_kit.explore import Explorer, NoiseMode
 from gan_kit.export import read_png_text, write_png
+from gan_kit.files import make_folder
 from gan_kit.latents.classes import ClassChoice
 from gan_kit.latents.interpolation import Easing, Method
 from gan_kit.recipes import (
@@ -160,8 +161,7 @@ def save_favourite(
 ) -> Path:
     """Write the image of `state` (rendered unless given) as a new PNG in `folder`, carrying
     the state and, where one describes it, the core recipe; returns its path."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = make_folder(folder)
     pixels = render_state(explorer, state) if image is None else image
     saved = {"kind": explorer.kind, "model": explorer.model, "state": asdict(state)}
     text = {FAVOURITE_KEY: json.dumps(saved)}

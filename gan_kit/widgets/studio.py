@@ -8,11 +8,14 @@ from pathlib import Path
 
 import ipywidgets as widgets
 
-from gan_kit.errors import InvalidInputError
+from gan_kit.errors import GanKitError, InvalidInputError
 from gan_kit.explore import Explorer, save_animation
 from gan_kit.explore.animation import animation_writer
-from gan_kit.latents.interpolation import EASINGS
+from gan_kit.files import make_folder
+from gan_kit.latents.interpolation import EASINGS, checked_frames_per_segment
 from gan_kit.latents.seeds import checked_seeds
+from gan_kit.latents.truncation import checked_psi
+from gan_kit.widgets.controls import float_slider, int_slider, reach
 from gan_kit.widgets.preview import Preview
 from gan_kit.widgets.state import AnimationPath
 
@@ -22,9 +25,10 @@ FORMATS = ("gif", "mp4")
 def parse_seeds(text: str) -> tuple[int, ...]:
     """Keyframe seeds from text such as "1, 2, 3" or "1 2 3"."""
     try:
-        return tuple(checked_seeds(int(part) for part in text.replace(",", " ").split()))
-    except ValueError as error:
-        raise InvalidInputError(f"keyframes must be whole numbers, got {text!r}") from error
+        seeds = [int(part) for part in text.replace(",", " ").split()]
+    except ValueError:
+        raise InvalidInputError(f"keyframes must be whole numbers, got {text!r}") from None
+    return tuple(checked_seeds(seeds))
 
 
 def offer_download(path: Path, output: widgets.Output) -> None:
@@ -60,15 +64,15 @@ class InterpolationStudio:
         self.explorer = explorer
         self.folder = Path(folder)
         self.keyframes = widgets.Text(description="keyframes", value=", ".join(map(str, seeds)))
-        self.frames = widgets.IntSlider(
-            description="frames", min=2, max=60, value=frames_per_segment
-        )
+        self.frames = int_slider("frames", 1, 60, 1)
+        reach(self.frames, checked_frames_per_segment(frames_per_segment))
         self.easing = widgets.Dropdown(description="easing", options=list(EASINGS), value="linear")
         self.loop = widgets.Checkbox(description="loop", value=True)
         self.method = widgets.ToggleButtons(
             options=["slerp", "lerp"], value="slerp", style={"button_width": "64px"}
         )
-        self.psi = widgets.FloatSlider(description="psi", min=0.0, max=1.5, step=0.01, value=psi)
+        self.psi = float_slider("psi", 0.0, 1.5, 0.0)
+        reach(self.psi, checked_psi(psi))
         self.fps = widgets.IntSlider(description="fps", min=1, max=50, value=15)
         self.preview_button = widgets.Button(description="preview")
         self.preview_button.on_click(lambda _: self.render_preview())
@@ -81,8 +85,9 @@ class InterpolationStudio:
             options=list(FORMATS), value="gif", style={"button_width": "64px"}
         )
         self.name = widgets.Text(description="file name", value="interpolation")
+        self.overwrite = widgets.Checkbox(description="replace an existing file", value=False)
         self.export_button = widgets.Button(description="export")
-        self.export_button.on_click(lambda _: self.export())
+        self.export_button.on_click(lambda _: self._export_clicked())
         self.download = widgets.Output()
         self.preview = Preview(
             lambda path: explorer.render_uint8(path.styles(explorer), noise_mode=path.noise_mode),
@@ -93,7 +98,7 @@ class InterpolationStudio:
         )
         settings = [self.keyframes, self.frames, self.easing, self.loop, self.method, self.psi]
         player = widgets.HBox([self.play, self.frame])
-        export = widgets.HBox([self.format, self.name, self.export_button])
+        export = widgets.HBox([self.format, self.name, self.overwrite, self.export_button])
         viewer = widgets.VBox([self.preview.widget, player])
         self.widget = widgets.VBox(
             [
@@ -142,15 +147,25 @@ class InterpolationStudio:
         self.play.max = self.frame.max = last
         self.preview.status.value += f" · {last + 1} frames"
 
+    def _export_clicked(self) -> None:
+        """The export button: errors go to the status line (a callback's exception would
+        vanish into the kernel's log)."""
+        try:
+            self.export()
+        except GanKitError as error:
+            self.preview.status.value = f"not exported: {error}"
+
     def export(self, fmt: str | None = None) -> Path:
-        """Write the animation as `folder/name.gif` or `.mp4` (replacing that file) and offer
-        it for download; reuses the previewed frames when they show the current path."""
+        """Write the animation as `folder/name.gif` or `.mp4` and offer it for download; an
+        existing file is replaced only with the "replace" box ticked. Reuses the previewed
+        frames when they show the current path."""
         path = self.path()
         target = self.folder / f"{self.name.value}.{fmt or self.format.value}"
-        self.folder.mkdir(parents=True, exist_ok=True)
+        make_folder(self.folder)
+        overwrite = self.overwrite.value
         previewed = self.preview.pixels_of(path)
         if previewed is not None:
-            animation_writer(target)(previewed, target, fps=path.fps, overwrite=True)
+            animation_writer(target)(previewed, target, fps=path.fps, overwrite=overwrite)
         else:
             styles = path.styles(self.explorer)
             save_animation(
@@ -158,7 +173,7 @@ class InterpolationStudio:
                 styles,
                 target,
                 fps=path.fps,
-                overwrite=True,
+                overwrite=overwrite,
                 noise_mode=path.noise_mode,
             )
         offer_download(target, self.download)
