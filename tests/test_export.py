@@ -488,3 +488,10 @@ def test_gif_failing_mid_write_keeps_the_old_file(
         write_gif(animation(count=3), path, overwrite=True)
     assert path.read_bytes() == b"old gif"
     assert files_in(tmp_path) == ["a.gif"]
+
+
+def test_a_gif_still_longer_than_a_frame_can_last_is_a_clear_error(tmp_path):
+    still = np.zeros((10, 8, 8, 3), np.uint8)  # merged into one frame of 1000 s
+    with pytest.raises(ExportError, match="lasts longer than a GIF frame can"):
+        write_gif(still, tmp_path / "still.gif", fps=0.01)
+    assert not list(tmp_path.iterdir())

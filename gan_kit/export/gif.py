@@ -14,6 +14,7 @@ frame, and slight shimmer in still areas.
 from __future__ import annotations
 
 import os
+import struct
 from pathlib import Path
 from typing import Literal
 
@@ -176,4 +177,9 @@ def write_gif(
             )
         except OSError as error:  # e.g. the disk is full
             raise ExportError(f"cannot write {target}: {error}") from error
+        except struct.error as error:  # identical frames are merged; one delay overflowed
+            raise ExportError(
+                f"cannot write {target}: a run of identical frames lasts longer than a GIF "
+                "frame can (655 s); raise the fps or write an MP4"
+            ) from error
     return target
