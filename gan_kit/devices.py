@@ -15,9 +15,14 @@ def resolve_device(device: str | torch.device | None = None) -> torch.device:
         resolved = torch.device(device)
     except (RuntimeError, TypeError) as exc:
         raise GanKitError(f"unknown device {device!r}: use 'cpu', 'cuda' or 'cuda:N'") from exc
-    if resolved.type == "cuda" and not torch.cuda.is_available():
+    if resolved.type == "cpu":
+        return resolved
+    try:  # CUDA without a GPU, a missing ordinal, MPS off a Mac...
+        torch.empty(0, device=resolved)
+    except (RuntimeError, AssertionError, AttributeError) as exc:
+        reason = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
         raise GanKitError(
-            f"device {device!r} was asked for but CUDA is not available: "
+            f"device {device!r} was asked for but is not available here ({reason}): "
             "use device='cpu' (or device=None to pick automatically)"
-        )
+        ) from exc
     return resolved

@@ -2,7 +2,8 @@
 
 Each route serves bytes, honouring Range unless `ranges=False`; `drop` makes the first
 ("first") or every ("always") response stop halfway and close the connection; `missing`
-answers 404; `unavailable_first=n` answers 503 to the first n requests. Every request's
+answers 404; `unavailable_first=n` answers 503 to the first n requests; `content_length`
+sends that Content-Length text instead of the true one ("" sends none). Every request's
 Range header is recorded, so tests can check that a download resumed or was retried.
 """
 
@@ -22,6 +23,7 @@ class Route:
     ranges: bool = True
     missing: bool = False
     unavailable_first: int = 0  # answer 503 to this many requests first
+    content_length: str | None = None  # None: the true length; "": no header
     requests: list[str | None] = field(default_factory=list)  # the Range header of each
 
 
@@ -48,7 +50,11 @@ class _Handler(BaseHTTPRequestHandler):
             start = int(range_header.removeprefix("bytes=").rstrip("-"))
         body = route.body[start:]
         self.send_response(206 if start else 200)
-        self.send_header("Content-Length", str(len(body)))
+        length = str(len(body)) if route.content_length is None else route.content_length
+        if length:
+            self.send_header("Content-Length", length)
+        else:
+            self.close_connection = True  # the end of the body is the end of the connection
         if start:
             self.send_header(
                 "Content-Range", f"bytes {start}-{len(route.body) - 1}/{len(route.body)}"

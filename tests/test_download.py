@@ -118,3 +118,54 @@ def test_the_default_cache_is_under_the_user_cache_dir(monkeypatch, tmp_path):
     monkeypatch.delenv("GAN_KIT_CACHE")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert download.cache_dir() == tmp_path / "gan_kit"
+
+
+def test_an_unreadable_content_length_is_treated_as_unknown(cache):
+    with serve({"/f.bin": Route(BODY, content_length="abc")}) as base:
+        assert fetch(f"{base}/f.bin").read_bytes() == BODY
+
+
+def test_a_cache_that_cannot_be_created_is_a_clear_error(tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file")
+    monkeypatch.setenv("GAN_KIT_CACHE", str(blocker))
+    with (
+        serve({"/f.bin": Route(BODY)}) as base,
+        pytest.raises(DownloadError, match=r"cannot create the folder .*GAN_KIT_CACHE"),
+    ):
+        fetch(f"{base}/f.bin")
+
+
+def test_a_full_disk_fails_at_once_without_retrying(cache, monkeypatch):
+    """Writes of the partial file go to /dev/full: ENOSPC, which no retry can mend."""
+    if not Path("/dev/full").exists():
+        pytest.skip("needs /dev/full")
+    real_open = Path.open
+
+    def open_full(path, mode="r", *args, **kwargs):
+        target = Path("/dev/full") if path.name.endswith(".part") else path
+        return real_open(target, mode.replace("a", "w"), *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", open_full)
+    route = Route(BODY)
+    with (
+        serve({"/f.bin": route}) as base,
+        pytest.raises(DownloadError, match=r"No space left on device.*GAN_KIT_CACHE"),
+    ):
+        fetch(f"{base}/f.bin")
+    assert len(route.requests) == 1
+
+
+def test_two_downloads_of_one_url_use_separate_partial_files(cache, monkeypatch):
+    partials: list[Path] = []
+    real_fetch = download._fetch_with_resume
+    monkeypatch.setattr(
+        download,
+        "_fetch_with_resume",
+        lambda url, partial, *rest: partials.append(partial) or real_fetch(url, partial, *rest),
+    )
+    with serve({"/f.bin": Route(BODY)}) as base:
+        first = fetch(f"{base}/f.bin")
+        first.unlink()
+        assert fetch(f"{base}/f.bin").read_bytes() == BODY
+    assert len(set(partials)) == 2 and all(p.parent == first.parent for p in partials)

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 import gan_kit
+from gan_kit.devices import resolve_device
 from gan_kit.errors import (
     CheckpointMismatchError,
     CheckpointNotFoundError,
@@ -213,3 +215,11 @@ def test_writes_are_atomic(networks, tmp_path):
 def test_unknown_device():
     with pytest.raises(GanKitError, match="unknown device"):
         gan_kit.load(Path("whatever.pkl"), device="tpu:9")
+
+
+@pytest.mark.parametrize("device", ["mps", "xpu", "cuda"])
+def test_a_device_this_machine_lacks_is_a_clear_error(device):
+    if device == "cuda" and torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(GanKitError, match=f"device '{device}' was asked for but is not available"):
+        resolve_device(device)

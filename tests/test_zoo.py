@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -13,11 +14,20 @@ import pytest
 import torch
 from hub_cache import hand_built_hub_cache
 from loopback_server import Route, serve
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
 
 import gan_kit
-from gan_kit.errors import CheckpointNotFoundError, DownloadError, UnknownModelError
+from gan_kit.errors import (
+    CheckpointNotFoundError,
+    CorruptCheckpointError,
+    DownloadError,
+    GanKitError,
+    UnknownModelError,
+)
 from gan_kit.loading import converted
 from gan_kit.zoo import MODELS, converted_cache_path, get_model
+from gan_kit.zoo.download import url_cache_path
 
 HF_REPO, HF_FILE = "HighCWu/anime-biggan-pytorch", "pytorch_model.bin"
 
@@ -158,3 +168,67 @@ def test_a_manual_only_model_explains_where_to_get_it_and_accepts_the_file(
     generator = gan_kit.load("anime-portraits-512", device="cpu")
     assert generator.resolution == 64  # the tiny stand-in, read from the cache folder
     assert converted_cache_path("anime-portraits-512").is_file()
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda header: header.pop("config"),
+        lambda header: header.update(config=[1, 2]),
+        lambda header: header.update(kind=["stylegan2"]),
+    ],
+    ids=["no config", "config a list", "kind a list"],
+)
+def test_a_converted_header_edited_by_hand_is_refused_and_the_cache_rebuilt(stylegan2_pickle, edit):
+    with serve({"/s.pkl": Route(stylegan2_pickle.read_bytes())}) as base:
+        url = f"{base}/s.pkl"
+        reference = stylegan2_images(gan_kit.load(url, device="cpu"))
+        cached = converted_cache_path(url)
+        header = converted.read_header(cached)
+        edit(header)
+        save_file(load_file(cached), cached, metadata={converted.METADATA_KEY: json.dumps(header)})
+        with pytest.raises(GanKitError, match="converted file"):
+            gan_kit.load(cached, device="cpu")
+        with pytest.warns(UserWarning, match="unreadable converted cache"):
+            rebuilt = gan_kit.load(url, device="cpu")
+    assert torch.equal(stylegan2_images(rebuilt), reference)
+
+
+def test_a_cache_too_full_for_the_conversion_still_gives_the_model(stylegan2_pickle, monkeypatch):
+    def full_disk(*args, **kwargs):
+        raise SafetensorError("No space left on device (os error 28)")
+
+    monkeypatch.setattr("safetensors.torch.save_file", full_disk)
+    with serve({"/s.pkl": Route(stylegan2_pickle.read_bytes())}) as base:
+        url = f"{base}/s.pkl"
+        with pytest.warns(UserWarning, match=r"could not cache its converted copy .*No space"):
+            generator = gan_kit.load(url, device="cpu")
+    expected = stylegan2_images(gan_kit.load(stylegan2_pickle, device="cpu"))
+    assert torch.equal(stylegan2_images(generator), expected)
+    assert not list(converted_cache_path(url).parent.iterdir())  # no partial conversion
+
+
+def test_a_truncated_download_is_forgotten_so_loading_again_fetches_it(stylegan2_pickle):
+    """Without a Content-Length a cut transfer looks complete; the load then finds it
+    damaged, and the next load must download it again rather than fail for ever."""
+    body = stylegan2_pickle.read_bytes()
+    route = Route(body[: len(body) // 2], content_length="")
+    with serve({"/s.pkl": route}) as base:
+        url = f"{base}/s.pkl"
+        with pytest.raises(CorruptCheckpointError, match="download it again"):
+            gan_kit.load(url, device="cpu")
+        assert not url_cache_path(url).exists()
+        route.body, route.content_length = body, None
+        generator = gan_kit.load(url, device="cpu")
+    assert len(route.requests) == 2
+    expected = stylegan2_images(gan_kit.load(stylegan2_pickle, device="cpu"))
+    assert torch.equal(stylegan2_images(generator), expected)
+
+
+def test_converted_files_get_the_usual_permissions(stylegan2_pickle, tmp_path):
+    previous = os.umask(0o022)
+    try:
+        written = gan_kit.convert(stylegan2_pickle, tmp_path / "model.safetensors")
+    finally:
+        os.umask(previous)
+    assert written.stat().st_mode & 0o777 == 0o644

@@ -10,6 +10,7 @@ dict, so loading one gives bit-identical images.
 from __future__ import annotations
 
 import json
+import os
 import struct
 from collections.abc import Callable
 from pathlib import Path
@@ -17,8 +18,8 @@ from typing import Any
 
 from torch import nn
 
-from gan_kit.errors import CorruptCheckpointError, UnsupportedCheckpointError
-from gan_kit.files import atomic_path, read_head
+from gan_kit.errors import CorruptCheckpointError, ExportError, UnsupportedCheckpointError
+from gan_kit.files import atomic_path, make_folder, read_head
 from gan_kit.generators.biggan import BigGANGenerator
 from gan_kit.generators.stylegan2 import StyleGAN2Config, StyleGAN2Generator
 
@@ -75,6 +76,7 @@ def write_converted(
     generator: nn.Module, path: Path, *, source_sha256: str | None = None, source: str = ""
 ) -> Path:
     """Write `generator` to `path` in the converted format, atomically (temp file + rename)."""
+    from safetensors import SafetensorError
     from safetensors.torch import save_file
 
     from gan_kit import __version__
@@ -93,10 +95,24 @@ def write_converted(
         for name, tensor in generator.state_dict().items()
     }
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_folder(path.parent)
     with atomic_path(path, overwrite=True) as temporary:
-        save_file(tensors, str(temporary), metadata={METADATA_KEY: json.dumps(header)})
+        try:
+            save_file(tensors, str(temporary), metadata={METADATA_KEY: json.dumps(header)})
+        except (SafetensorError, OSError) as error:  # e.g. a full disk
+            raise ExportError(
+                f"cannot write {path} ({type(error).__name__}: {error}); free some disk space "
+                "or choose another folder (GAN_KIT_CACHE for the cache)"
+            ) from error
+        _apply_umask(temporary)
     return path
+
+
+def _apply_umask(path: Path) -> None:
+    """Give `path` the usual permissions (safetensors writes its files 0600)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    path.chmod(0o666 & ~umask)
 
 
 def read_header(path: Path) -> dict[str, Any] | None:
@@ -111,9 +127,10 @@ def read_header(path: Path) -> dict[str, Any] | None:
         with path.open("rb") as file:
             file.seek(8)
             metadata = json.loads(file.read(length)).get("__metadata__") or {}
-        return json.loads(metadata[METADATA_KEY])
+        header = json.loads(metadata[METADATA_KEY])
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
+    return header if isinstance(header, dict) else None
 
 
 def recognises(path: Path) -> bool:
@@ -129,17 +146,21 @@ def build(path: Path) -> nn.Module:
     header = read_header(path)
     if header is None:
         raise UnsupportedCheckpointError(f"{path} is not a gan_kit converted file")
-    if header.get("format_version") != FORMAT_VERSION or header.get("kind") not in _KINDS:
+    kind = header.get("kind")
+    known_kind = isinstance(kind, str) and kind in _KINDS
+    if header.get("format_version") != FORMAT_VERSION or not known_kind:
         raise UnsupportedCheckpointError(
             f"{path} is a gan_kit converted file of version {header.get('format_version')} "
             f"and kind {header.get('kind')!r}, which this gan_kit "
             "does not read: convert the original checkpoint again with gan_kit.convert"
         )
     try:
-        generator = _KINDS[header["kind"]][2](header["config"])
+        if not isinstance(header.get("config"), dict):
+            raise ValueError("its header has no config")
+        generator = _KINDS[kind][2](header["config"])
         state = load_file(path, device="cpu")
         generator.load_state_dict(state, strict=True)
-    except (SafetensorError, RuntimeError, TypeError, ValueError, OSError) as exc:
+    except (SafetensorError, RuntimeError, TypeError, ValueError, KeyError, OSError) as exc:
         raise CorruptCheckpointError(
             f"{path} could not be read as a gan_kit converted file ({exc}); delete it and "
             "convert again"

@@ -14,17 +14,23 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
+import secrets
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from gan_kit.errors import DownloadError
+from gan_kit.errors import DownloadError, ExportError
+from gan_kit.files import make_folder
 
 _CHUNK = 1 << 20
 _TRUTHY = frozenset({"1", "true", "yes", "on"})
 _TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})  # worth retrying
+MAX_NAME_CHARS = 120  # of a cached download's file name (file systems allow 255 bytes)
+_URL_SAFE = ":/?#[]@!$&'()*+,;=%~"  # characters a URL keeps as they are
 
 
 def cache_dir() -> Path:
@@ -55,7 +61,8 @@ def sha256_of(path: Path) -> str:
 
 def url_cache_path(url: str) -> Path:
     """Where the download of `url` is kept: its file name under a hash of the whole URL."""
-    name = Path(urllib.parse.urlsplit(url).path).name or "download"
+    name = Path(urllib.parse.unquote(urllib.parse.urlsplit(url).path)).name or "download"
+    name = name[-MAX_NAME_CHARS:]  # keep the end: the suffix tells the format
     return cache_dir() / "downloads" / hashlib.sha256(url.encode()).hexdigest()[:16] / name
 
 
@@ -83,8 +90,13 @@ def download_url(
             f"{url} is not in the cache ({target}) and downloads are off "
             "(GAN_KIT_OFFLINE / HF_HUB_OFFLINE): go online once, or pass a local file"
         )
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".part")
+    try:
+        make_folder(target.parent)
+    except ExportError as error:
+        raise DownloadError(f"{error} (set GAN_KIT_CACHE to a writable folder)") from error
+    # Each download has its own partial file: two processes fetching the same URL must not
+    # write into one file.
+    partial = target.with_name(f".{target.name}.{os.getpid()}-{secrets.token_hex(4)}.part")
     try:
         _fetch_with_resume(url, partial, size, retries, timeout, backoff, progress)
         _verify(url, partial, size, sha256)
@@ -112,7 +124,7 @@ def _fetch_with_resume(
         total=size,
         unit="B",
         unit_scale=True,
-        desc=partial.name.removesuffix(".part"),
+        desc=target_name(partial),
         disable=not progress,
     )
     failures: list[str] = []
@@ -141,24 +153,43 @@ def _fetch_with_resume(
 def _fetch_rest(url: str, partial: Path, timeout: float, bar) -> bool:
     """Append the rest of `url` to `partial`; True when the whole file has arrived."""
     have = partial.stat().st_size if partial.exists() else 0
-    request = urllib.request.Request(url, headers={"User-Agent": "gan_kit"})
+    ascii_url = urllib.parse.quote(url, safe=_URL_SAFE)  # e.g. a non-ASCII file name
+    request = urllib.request.Request(ascii_url, headers={"User-Agent": "gan_kit"})
     if have:
         request.add_header("Range", f"bytes={have}-")
     with urllib.request.urlopen(request, timeout=timeout) as response:
         if have and response.status != http.client.PARTIAL_CONTENT:
             have = 0  # the server ignored the Range: start over
-        length = response.headers.get("Content-Length")
-        expected_end = have + int(length) if length is not None else None
+        length = response.headers.get("Content-Length", "")
+        expected_end = have + int(length) if length.isdigit() else None  # else: unknown
         if expected_end is not None and bar.total is None:
             bar.total = expected_end
         bar.n = have
         bar.refresh()
-        with partial.open("ab" if have else "wb") as file:
+        with _local(partial), partial.open("ab" if have else "wb") as file:
             while chunk := response.read1(_CHUNK):  # read1: keep what came before a drop
-                file.write(chunk)
+                with _local(partial):
+                    file.write(chunk)
                 bar.update(len(chunk))
     received = partial.stat().st_size
     return expected_end is None or received >= expected_end
+
+
+def target_name(partial: Path) -> str:
+    """The file name a partial download will have (for the progress bar)."""
+    return partial.name.removeprefix(".").rsplit(".", 2)[0]
+
+
+@contextmanager
+def _local(path: Path) -> Iterator[None]:
+    """Local disk errors while downloading are not the network's: no retry, a clear error."""
+    try:
+        yield
+    except OSError as error:
+        raise DownloadError(
+            f"cannot write {path}: {error.strerror or error}; free some disk space or set "
+            "GAN_KIT_CACHE to another folder"
+        ) from error
 
 
 def _verify(url: str, path: Path, size: int | None, sha256: str | None) -> None:

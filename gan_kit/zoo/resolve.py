@@ -17,7 +17,13 @@ from pathlib import Path
 
 from torch import nn
 
-from gan_kit.errors import CheckpointNotFoundError, DownloadError, GanKitError
+from gan_kit.errors import (
+    CheckpointNotFoundError,
+    CorruptCheckpointError,
+    DownloadError,
+    ExportError,
+    GanKitError,
+)
 from gan_kit.loading import converted
 from gan_kit.loading.recognise import build_from_file, checkpoint_exists
 from gan_kit.zoo.download import cache_dir, download_url, hf_hub_file, sha256_of
@@ -154,10 +160,14 @@ def _through_cache(
             f"{checkpoint} has sha256 {digest}, expected {spec.sha256}: it is not the "
             "published file; delete it and download again"
         )
-    generator = _with_source_settings(build_from_file(checkpoint), spec)
+    try:
+        generator = _with_source_settings(build_from_file(checkpoint), spec)
+    except CorruptCheckpointError:
+        _forget_download(checkpoint)  # so that loading again downloads it again
+        raise
     try:
         converted.write_converted(generator, target, source_sha256=digest, source=source)
-    except OSError as exc:
+    except (OSError, ExportError) as exc:
         warnings.warn(
             f"loaded {reference}, but could not cache its converted copy at {target} ({exc}); "
             "set GAN_KIT_CACHE to a writable folder to make the next load fast",
@@ -167,6 +177,13 @@ def _through_cache(
         if hasattr(generator, "checkpoint_path"):
             generator.checkpoint_path = target
     return _Opened(generator, source, digest)
+
+
+def _forget_download(checkpoint: Path) -> None:
+    """Delete a damaged file from gan_kit's download cache (never a user's own file)."""
+    downloads = (cache_dir() / "downloads").resolve()
+    if checkpoint.resolve().is_relative_to(downloads):
+        checkpoint.unlink(missing_ok=True)
 
 
 def _with_source_settings(generator: nn.Module, spec: Source | None) -> nn.Module:
