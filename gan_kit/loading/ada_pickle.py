@@ -25,13 +25,10 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from gan_kit.errors import (
-    CheckpointMismatchError,
-    UnsafePickleError,
-    UnsupportedCheckpointError,
-)
+from gan_kit.errors import CheckpointMismatchError, UnsupportedCheckpointError
 from gan_kit.files import read_head
 from gan_kit.generators.stylegan2 import StyleGAN2Config, StyleGAN2Generator
+from gan_kit.loading.reading import load_tensors_only, reading_checkpoint
 from gan_kit.loading.safe_pickle import NUMPY_GLOBALS, restricted_load
 
 PERSISTENCE_MODULE, RECONSTRUCT = "torch_utils.persistence", "_reconstruct_persistent_obj"
@@ -76,13 +73,11 @@ def _reconstruct(meta: Any) -> PersistentObject:
 
 def _storage_from_bytes(data: bytes) -> Any:
     """A tensor storage saved by torch.save, loaded tensors-only (the original is unsafe)."""
-    try:
-        return torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        raise UnsafePickleError(
-            "a tensor in the pickle carries Python objects besides its data, which gan_kit "
-            f"does not run ({exc}); nothing from the file was executed"
-        ) from exc
+    return load_tensors_only(
+        io.BytesIO(data),
+        "a tensor in the pickle carries Python objects besides its data, which gan_kit does "
+        "not run; nothing from the file was executed",
+    )
 
 
 def _parameter_data(data: Tensor, requires_grad: bool, backward_hooks: Any, *_: Any) -> Tensor:
@@ -114,7 +109,8 @@ def recognises(path: Path) -> bool:
 
 def read_networks(path: Path) -> dict[str, Any]:
     """The pickle's top-level dict, networks as `PersistentObject`s; nothing is executed."""
-    data = restricted_load(path, _ALLOWED)
+    with reading_checkpoint(path):  # the tensor storages are torch files inside the pickle
+        data = restricted_load(path, _ALLOWED)
     if not isinstance(data, Mapping) or not isinstance(data.get("G_ema"), PersistentObject):
         raise UnsupportedCheckpointError(
             f"{path} is not a stylegan2-ada-pytorch network pickle (no 'G_ema' network): "

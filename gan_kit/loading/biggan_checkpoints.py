@@ -16,10 +16,8 @@ from __future__ import annotations
 
 import itertools
 import math
-import pickle
 import re
 import warnings
-import zipfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
@@ -31,11 +29,10 @@ from gan_kit.errors import (
     CheckpointMismatchError,
     CorruptCheckpointError,
     GanKitError,
-    UnsafePickleError,
     UnsupportedCheckpointError,
 )
-from gan_kit.files import read_head
 from gan_kit.generators.biggan import CHANNEL_MULTIPLIERS, BigGANGenerator
+from gan_kit.loading.reading import load_tensors_only, reading_checkpoint, torch_file_keys
 from gan_kit.loading.tf_bundle import TensorBundle, find_prefix
 
 __all__ = [
@@ -49,7 +46,6 @@ __all__ = [
 ]
 
 ARCHITECTURE = "anime BigGAN (run39)"
-_PICKLE_SCAN_BYTES = 1 << 22  # the keys of a legacy torch pickle come before its tensors
 _STATE_DICT_MARKERS = (b"embed_y.weight", b"noise_fc.")
 
 
@@ -200,6 +196,22 @@ def _check_tensors(
         )
 
 
+def _check_finite(
+    state_dict: Mapping[str, Tensor],
+    generator: BigGANGenerator,
+    source: str,
+    rename: Callable[[str], str],
+) -> None:
+    """Raise CorruptCheckpointError naming the first tensor with NaN or infinite values."""
+    shapes, _ = highcwu_layout(generator)
+    for key in shapes:
+        if not bool(torch.isfinite(state_dict[key]).all()):
+            raise CorruptCheckpointError(
+                f"{source}: {rename(key)} holds NaN or infinite values; the file is damaged: "
+                "download it again"
+            )
+
+
 def _standing_stats(state_dict: Mapping[str, Tensor], prefix: str) -> tuple[Tensor, Tensor, bool]:
     """(mean, var, filled) from the accumulated sums; identity stats when never filled."""
     counter = float(state_dict[f"{prefix}.accumulated_counter"].reshape(()))
@@ -299,6 +311,7 @@ def build_from_state_dict(
     except GanKitError as exc:  # a size that no BigGAN of this family has
         raise CheckpointMismatchError(f"{source}: {exc}") from exc
     _check_tensors(state_dict, generator, source, rename)
+    _check_finite(state_dict, generator, source, rename)
     generator.load_state_dict(_converted(state_dict, generator))
     return generator
 
@@ -311,37 +324,18 @@ def recognises_torch_file(path: Path) -> bool:
     HighCWu BigGAN layout. Only the key table is scanned; nothing is unpickled."""
     if not path.is_file():
         return False
-    head = read_head(path, 4)
-    if head == b"PK\x03\x04":
-        try:
-            with zipfile.ZipFile(path) as archive:
-                names = [n for n in archive.namelist() if n.rsplit("/", 1)[-1] == "data.pkl"]
-                keys = archive.read(names[0]) if names else b""
-        except (zipfile.BadZipFile, OSError, EOFError):
-            keys = read_head(path, _PICKLE_SCAN_BYTES)  # damaged: let build report it
-    elif head[:1] == b"\x80":
-        keys = read_head(path, _PICKLE_SCAN_BYTES)
-    else:
-        return False
+    keys = torch_file_keys(path)
     return all(marker in keys for marker in _STATE_DICT_MARKERS)
 
 
 def build_from_torch_file(path: Path) -> BigGANGenerator:
     """The generator stored in a HighCWu-layout `pytorch_model.bin` (safe tensor-only load)."""
-    try:
-        state_dict = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        if "weights_only" in str(exc).lower() or "weights only" in str(exc).lower():
-            raise UnsafePickleError(
-                f"{path} holds pickled Python objects besides tensors, which gan_kit does "
-                "not run; save a plain state dict (torch.save(model.state_dict(), path))"
-            ) from exc
-        raise CorruptCheckpointError(f"{path} is damaged ({exc}); download it again") from exc
-    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise CorruptCheckpointError(
-            f"{path} could not be read as a PyTorch file ({exc}); it is truncated or "
-            "damaged: download it again"
-        ) from exc
+    with reading_checkpoint(path):
+        state_dict = load_tensors_only(
+            path,
+            f"{path} holds pickled Python objects besides tensors, which gan_kit does not run; "
+            "save a plain state dict (torch.save(model.state_dict(), path))",
+        )
     generator = build_from_state_dict(state_dict, source=str(path))
     generator.checkpoint_path = Path(path)
     return generator

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from torch import nn
@@ -17,6 +18,11 @@ def checkpoint_exists(path: Path) -> bool:
 
 def build_from_file(checkpoint: Path) -> nn.Module:
     """The generator in `checkpoint` (a file, a TF checkpoint folder or prefix), on the CPU."""
+    if checkpoint.exists() and not os.access(checkpoint, os.R_OK):
+        raise CheckpointNotFoundError(
+            f"cannot read {checkpoint}: permission denied; make it readable or copy it to a "
+            "place you can read"
+        )
     for checkpoint_format in CHECKPOINT_FORMATS:
         if checkpoint_format.recognises(checkpoint):
             return checkpoint_format.build(checkpoint)

@@ -13,68 +13,30 @@ dims, mapping depth, channels per resolution) come from the tensor shapes.
 from __future__ import annotations
 
 import math
-import pickle
 import re
 import warnings
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import torch
 from torch import Tensor
 
-from gan_kit.errors import (
-    CheckpointMismatchError,
-    CorruptCheckpointError,
-    UnsafePickleError,
-    UnsupportedCheckpointError,
-)
-from gan_kit.files import read_head
+from gan_kit.errors import CheckpointMismatchError, UnsupportedCheckpointError
 from gan_kit.generators.resample import make_filter
 from gan_kit.generators.stylegan2 import StyleGAN2Config, StyleGAN2Generator
+from gan_kit.loading.reading import load_tensors_only, reading_checkpoint, torch_file_keys
 
 MAPPING_LR_MUL = 0.01
 _MARKERS = (b"conv1.conv.modulation.weight", b"to_rgb1.conv.weight")
-_SCAN_BYTES = 1 << 22
 _RESAMPLE_TAPS = (1.0, 3.0, 3.0, 1.0)
-
-
-def _pickled_keys(path: Path) -> bytes:
-    """The pickle part of a torch file, where its key names are (nothing is unpickled)."""
-    head = read_head(path, 4)
-    if head == b"PK\x03\x04":
-        try:
-            with zipfile.ZipFile(path) as archive:
-                names = [n for n in archive.namelist() if n.rsplit("/", 1)[-1] == "data.pkl"]
-                return archive.read(names[0]) if names else b""
-        except (zipfile.BadZipFile, OSError, EOFError):
-            return b""
-    return read_head(path, _SCAN_BYTES) if head[:1] == b"\x80" else b""
 
 
 def recognises(path: Path) -> bool:
     """Whether `path` is a torch file whose keys name rosinality's StyleGAN2 generator."""
     if not path.is_file():
         return False
-    keys = _pickled_keys(path)
+    keys = torch_file_keys(path)
     return all(marker in keys for marker in _MARKERS)
-
-
-def _torch_load(path: Path) -> object:
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        if "weights" not in str(exc).lower():
-            raise CorruptCheckpointError(f"{path} is damaged ({exc}); download it again") from exc
-        raise UnsafePickleError(
-            f"{path} holds pickled Python objects besides tensors, which gan_kit does not "
-            f"run ({exc}); save the generator's state dict alone"
-        ) from exc
-    except (RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise CorruptCheckpointError(
-            f"{path} could not be read as a PyTorch file ({exc}); it is truncated or damaged: "
-            "download it again"
-        ) from exc
 
 
 def _config_from_shapes(state: Mapping[str, Tensor]) -> StyleGAN2Config:
@@ -97,6 +59,21 @@ def _config_from_shapes(state: Mapping[str, Tensor]) -> StyleGAN2Config:
         img_channels=int(state["to_rgb1.conv.weight"].shape[1]),
         resample_filter=_RESAMPLE_TAPS,
         normalize_z=True,
+    )
+
+
+def _check_latent_avg(latent_avg: object, w_dim: int, source: str) -> None:
+    """`latent_avg`, when stored, must be the average w: a tensor of `w_dim` numbers."""
+    if latent_avg is None or (isinstance(latent_avg, Tensor) and latent_avg.numel() == w_dim):
+        return
+    found = (
+        f"a tensor of shape {list(latent_avg.shape)}"
+        if isinstance(latent_avg, Tensor)
+        else f"a {type(latent_avg).__name__}"
+    )
+    raise CheckpointMismatchError(
+        f"{source}: its latent_avg is {found}, not the average w of {w_dim} numbers; the "
+        "checkpoint is damaged or of another generator"
     )
 
 
@@ -172,16 +149,24 @@ def generator_from_state_dict(
     state: Mapping[str, Tensor], latent_avg: Tensor | None = None, source: str = "state dict"
 ) -> StyleGAN2Generator:
     """A `StyleGAN2Generator` from rosinality's generator state dict (sizes from shapes)."""
+    for key, value in state.items():
+        if not isinstance(key, str) or not isinstance(value, Tensor):
+            raise CheckpointMismatchError(
+                f"{source} holds the entry {key!r} ({type(value).__name__}), but a generator "
+                "state dict maps tensor names to tensors: the checkpoint is damaged or of "
+                "another kind"
+            )
     try:
         config = _config_from_shapes(state)
+        _check_latent_avg(latent_avg, config.w_dim, source)
         _check_blur_kernels(state)
         generator = StyleGAN2Generator(config)
         recording = _RecordingDict(state)
         ours = convert_state_dict(recording, latent_avg, config)
-    except (KeyError, IndexError, ValueError) as exc:
+    except (KeyError, IndexError, ValueError, TypeError, RuntimeError, ZeroDivisionError) as exc:
         raise CheckpointMismatchError(
-            f"{source} is not a complete rosinality StyleGAN2 generator "
-            f"({type(exc).__name__}: {exc})"
+            f"{source} is not a well-formed rosinality StyleGAN2 generator "
+            f"({type(exc).__name__}: {exc}): is it damaged, or of another architecture?"
         ) from exc
     expected = generator.state_dict()
     unread = {k for k in state if not k.endswith((".blur.kernel", ".upsample.kernel"))}
@@ -220,14 +205,19 @@ class _RecordingDict(Mapping):
 
 def build_generator(path: Path) -> StyleGAN2Generator:
     """Read a rosinality `.pt` safely and build its `g_ema` generator (or the bare dict's)."""
-    checkpoint = _torch_load(path)
+    with reading_checkpoint(path):
+        checkpoint = load_tensors_only(
+            path,
+            f"{path} holds pickled Python objects besides tensors, which gan_kit does not run; "
+            "save the generator's state dict alone",
+        )
     if not isinstance(checkpoint, Mapping):
         raise UnsupportedCheckpointError(
             f"{path} holds a {type(checkpoint).__name__}, not rosinality's checkpoint dict"
         )
     state = checkpoint.get("g_ema", checkpoint)
     latent_avg = checkpoint.get("latent_avg") if "g_ema" in checkpoint else None
-    if not isinstance(state, Mapping) or not all(isinstance(v, Tensor) for v in state.values()):
+    if not isinstance(state, Mapping):
         raise UnsupportedCheckpointError(f"{path}: its 'g_ema' entry is not a state dict")
     if latent_avg is None:
         warnings.warn(

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from gan_kit.errors import CheckpointMismatchError, UnsupportedCheckpointError
+from gan_kit.generators.resample import make_filter
 from gan_kit.generators.stylegan2 import StyleGAN2Config, StyleGAN2Generator
 from gan_kit.loading.tf_build_source import build_function_defaults
 from gan_kit.loading.tf_network_pickle import TFNetwork, read_networks, write_networks
@@ -241,13 +242,26 @@ def _is_real(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
+def _makes_filter(taps: list[float] | tuple[float, ...]) -> bool:
+    """Whether `taps` normalise to a usable filter (a non-zero, finite sum)."""
+    try:
+        return bool(torch.isfinite(make_filter(taps)).all())
+    except ValueError:  # a zero sum
+        return False
+
+
 # What the settings that shape the maths must look like: (test, description).
 _SETTING_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "normalize_latents": (lambda v: isinstance(v, bool), "True or False"),
     "mapping_lrmul": (lambda v: _is_real(v) and v > 0, "a positive number"),
     "resample_kernel": (
-        lambda v: isinstance(v, (list, tuple)) and 0 < len(v) <= 16 and all(map(_is_real, v)),
-        "a list of up to 16 numbers",
+        lambda v: (
+            isinstance(v, (list, tuple))
+            and 0 < len(v) <= 16
+            and all(map(_is_real, v))
+            and _makes_filter(v)
+        ),
+        "a list of up to 16 numbers with a non-zero sum",
     ),
     "resolution_h": (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
     "resolution_w": (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
@@ -356,12 +370,16 @@ def generator_from_tf(network: TFNetwork) -> StyleGAN2Generator:
         if not isinstance(array, np.ndarray) or array.dtype.kind != "f":
             problems.append(f"{where} is not a float array")
             continue
-        value = torch.from_numpy(np.array(spec.to_torch(array), dtype=np.float32, order="C"))
-        if value.shape != expected[spec.name].shape:
+        try:  # a variable of the wrong rank fails the transform itself
+            value = torch.from_numpy(np.array(spec.to_torch(array), dtype=np.float32, order="C"))
+        except (ValueError, IndexError):
+            value = None
+        if value is None or value.shape != expected[spec.name].shape:
             problems.append(
                 f"{where} has shape {tuple(array.shape)}, which does not fit the "
                 "shapes of the other variables"
             )
+            continue
         state[spec.name] = value
     ignored = {("", "lod")}
     extra = sorted(
