@@ -27,7 +27,7 @@ def reading_checkpoint(path: Path) -> Iterator[None]:
     """Report an error raised while reading `path` as a damaged file; gan_kit's own pass as is."""
     try:
         yield
-    except GanKitError:
+    except (GanKitError, MemoryError):  # ours say what to do; memory is not damage
         raise
     except Exception as exc:
         raise CorruptCheckpointError(
