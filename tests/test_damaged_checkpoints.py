@@ -216,3 +216,12 @@ def test_an_unreadable_file_is_reported_as_unreadable(stylegan2_pickle, tmp_path
     )
     with pytest.raises(CheckpointNotFoundError, match=r"cannot read .*locked\.pkl: permission"):
         gan_kit.load(path)
+
+
+def test_nan_weights_in_a_stylegan2_pickle_are_refused(stylegan2_pickle, tmp_path):
+    networks = read_networks(stylegan2_pickle)
+    networks[2].components["synthesis"].variables["8x8/Conv1/bias"][3] = np.nan
+    path = tmp_path / "nan.pkl"
+    write_networks(path, networks)
+    with pytest.raises(CorruptCheckpointError, match=r"blocks\.1\.conv1\.bias holds NaN"):
+        gan_kit.load(path, device="cpu")

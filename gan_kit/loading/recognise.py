@@ -5,9 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import torch
 from torch import nn
 
-from gan_kit.errors import CheckpointNotFoundError, UnsupportedCheckpointError
+from gan_kit.errors import (
+    CheckpointNotFoundError,
+    CorruptCheckpointError,
+    UnsupportedCheckpointError,
+)
 from gan_kit.loading.formats import CHECKPOINT_FORMATS
 
 
@@ -25,10 +30,22 @@ def build_from_file(checkpoint: Path) -> nn.Module:
         )
     for checkpoint_format in CHECKPOINT_FORMATS:
         if checkpoint_format.recognises(checkpoint):
-            return checkpoint_format.build(checkpoint)
+            return _finite(checkpoint_format.build(checkpoint), checkpoint)
     if not checkpoint_exists(checkpoint):
         raise CheckpointNotFoundError(f"no checkpoint at {checkpoint}: check the path")
     names = ", ".join(f.description for f in CHECKPOINT_FORMATS)
     raise UnsupportedCheckpointError(
         f"{checkpoint} is not a checkpoint format gan_kit reads (it reads: {names})"
     )
+
+
+def _finite(generator: nn.Module, checkpoint: Path) -> nn.Module:
+    """`generator`, once every weight is known to be a number: NaN or infinite weights
+    would only ever draw black images."""
+    for name, tensor in generator.state_dict().items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise CorruptCheckpointError(
+                f"{checkpoint}: {name} holds NaN or infinite values; the file is damaged: "
+                "download it again"
+            )
+    return generator
