@@ -169,3 +169,13 @@ def test_two_downloads_of_one_url_use_separate_partial_files(cache, monkeypatch)
         first.unlink()
         assert fetch(f"{base}/f.bin").read_bytes() == BODY
     assert len(set(partials)) == 2 and all(p.parent == first.parent for p in partials)
+
+
+def test_non_ascii_and_very_long_file_names_download(cache):
+    long_name = "x" * 300 + ".pkl"
+    routes = {"/%C3%A9t%C3%A9.pkl": Route(BODY), f"/{long_name}": Route(BODY)}
+    with serve(routes) as base:
+        accented = fetch(f"{base}/été.pkl")
+        long = fetch(f"{base}/{long_name}")
+    assert accented.name == "été.pkl" and accented.read_bytes() == BODY
+    assert long.name == long_name[-download.MAX_NAME_CHARS :] and long.read_bytes() == BODY
