@@ -32,7 +32,7 @@ from gan_kit.errors import (
     UnsupportedCheckpointError,
 )
 from gan_kit.generators.biggan import CHANNEL_MULTIPLIERS, BigGANGenerator
-from gan_kit.loading.reading import load_tensors_only, reading_checkpoint, torch_file_keys
+from gan_kit.loading.reading import read_torch_file, torch_file_keys
 from gan_kit.loading.tf_bundle import TensorBundle, find_prefix
 
 __all__ = [
@@ -330,12 +330,9 @@ def recognises_torch_file(path: Path) -> bool:
 
 def build_from_torch_file(path: Path) -> BigGANGenerator:
     """The generator stored in a HighCWu-layout `pytorch_model.bin` (safe tensor-only load)."""
-    with reading_checkpoint(path):
-        state_dict = load_tensors_only(
-            path,
-            f"{path} holds pickled Python objects besides tensors, which gan_kit does not run; "
-            "save a plain state dict (torch.save(model.state_dict(), path))",
-        )
+    state_dict = read_torch_file(
+        path, "save a plain state dict (torch.save(model.state_dict(), path))"
+    )
     generator = build_from_state_dict(state_dict, source=str(path))
     generator.checkpoint_path = Path(path)
     return generator

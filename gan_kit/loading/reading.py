@@ -66,3 +66,15 @@ def torch_file_keys(path: Path) -> bytes:
         except Exception:  # any damage: zipfile raises many kinds
             return read_head(path, _TORCH_KEYS_SCAN_BYTES)
     return read_head(path, _TORCH_KEYS_SCAN_BYTES) if head[:1] == b"\x80" else b""
+
+
+def read_torch_file(path: Path, advice: str) -> Any:
+    """The tensors of the torch file `path` (loaded with `weights_only=True`). Pickled
+    objects besides tensors are refused with `advice` on what to save instead; damage is a
+    `CorruptCheckpointError`."""
+    with reading_checkpoint(path):
+        return load_tensors_only(
+            path,
+            f"{path} holds pickled Python objects besides tensors, which gan_kit does not run; "
+            + advice,
+        )

@@ -24,7 +24,7 @@ from torch import Tensor
 from gan_kit.errors import CheckpointMismatchError, UnsupportedCheckpointError
 from gan_kit.generators.resample import make_filter
 from gan_kit.generators.stylegan2 import StyleGAN2Config, StyleGAN2Generator
-from gan_kit.loading.reading import load_tensors_only, reading_checkpoint, torch_file_keys
+from gan_kit.loading.reading import read_torch_file, torch_file_keys
 
 MAPPING_LR_MUL = 0.01
 _MARKERS = (b"conv1.conv.modulation.weight", b"to_rgb1.conv.weight")
@@ -205,12 +205,7 @@ class _RecordingDict(Mapping):
 
 def build_generator(path: Path) -> StyleGAN2Generator:
     """Read a rosinality `.pt` safely and build its `g_ema` generator (or the bare dict's)."""
-    with reading_checkpoint(path):
-        checkpoint = load_tensors_only(
-            path,
-            f"{path} holds pickled Python objects besides tensors, which gan_kit does not run; "
-            "save the generator's state dict alone",
-        )
+    checkpoint = read_torch_file(path, "save the generator's state dict alone")
     if not isinstance(checkpoint, Mapping):
         raise UnsupportedCheckpointError(
             f"{path} holds a {type(checkpoint).__name__}, not rosinality's checkpoint dict"
