@@ -25,6 +25,9 @@ class CheckpointFormat:
     description: str
     recognises: Callable[[Path], bool]
     build: Callable[[Path], nn.Module]
+    # gan_kit's own conversions hold weights already checked when written: the fast path
+    # (the cached load) skips the check for NaN weights.
+    checked_when_written: bool = False
 
 
 CHECKPOINT_FORMATS: tuple[CheckpointFormat, ...] = (
@@ -47,6 +50,7 @@ CHECKPOINT_FORMATS: tuple[CheckpointFormat, ...] = (
         "gan_kit converted file (safetensors + JSON config, from gan_kit.convert)",
         converted.recognises,
         converted.build,
+        checked_when_written=True,
     ),
     CheckpointFormat(
         "rosinality stylegan2-pytorch StyleGAN2 checkpoint (.pt with 'g_ema', or its state dict)",

@@ -30,7 +30,10 @@ def build_from_file(checkpoint: Path) -> nn.Module:
         )
     for checkpoint_format in CHECKPOINT_FORMATS:
         if checkpoint_format.recognises(checkpoint):
-            return _finite(checkpoint_format.build(checkpoint), checkpoint)
+            generator = checkpoint_format.build(checkpoint)
+            if checkpoint_format.checked_when_written:
+                return generator
+            return _finite(generator, checkpoint)
     if not checkpoint_exists(checkpoint):
         raise CheckpointNotFoundError(f"no checkpoint at {checkpoint}: check the path")
     names = ", ".join(f.description for f in CHECKPOINT_FORMATS)
