@@ -16,7 +16,9 @@ from typing import Literal
 
 from gan_kit.errors import GanKitError, InvalidInputError
 from gan_kit.export import read_png_text
+from gan_kit.generators.stylegan2 import NOISE_MODES
 from gan_kit.latents.classes import ClassChoice
+from gan_kit.values import is_number, is_whole_number
 
 RECIPE_KEY = "gan_kit.recipe"
 Axis = Literal["seed", "psi", "class"]
@@ -25,20 +27,12 @@ Axis = Literal["seed", "psi", "class"]
 # --- records read back from JSON (PNG text edited by hand is still just text) ------------
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_real(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
 def _is_class(value: object) -> bool:
     """A class index, or a {class: weight} blend with JSON's string keys."""
     if isinstance(value, dict):
         keys_ok = all(isinstance(k, (int, str)) and str(k).isdigit() for k in value)
-        return bool(value) and keys_ok and all(map(_is_real, value.values()))
-    return _is_int(value)
+        return bool(value) and keys_ok and all(map(is_number, value.values()))
+    return is_whole_number(value)
 
 
 def _list_of(test: Callable[[object], bool]) -> Callable[[object], bool]:
@@ -54,11 +48,12 @@ def _one_of(*choices: object) -> Callable[[object], bool]:
 
 
 FieldRules = dict[str, tuple[Callable[[object], bool], str]]
-INT, REAL, CLASS = (_is_int, "a whole number"), (_is_real, "a number"), (_is_class, "a class")
-OPTIONAL_INT = (_optional(_is_int), "a whole number or null")
+INT = (is_whole_number, "a whole number")
+REAL = (is_number, "a number")
+OPTIONAL_INT = (_optional(is_whole_number), "a whole number or null")
 OPTIONAL_CLASS = (_optional(_is_class), "a class, a {class: weight} blend or null")
 STRINGS = (_list_of(lambda v: isinstance(v, str)), "a list of names")
-NOISE = (_one_of("const", "random", "none"), '"const", "random" or "none"')
+NOISE = (_one_of(*NOISE_MODES), " or ".join(map(repr, NOISE_MODES)))
 
 
 def check_fields(data: dict, rules: FieldRules, what: str) -> None:
@@ -83,8 +78,8 @@ _RECIPE_FIELDS: FieldRules = {
     "model": (_optional(lambda v: isinstance(v, str)), "a name, URL or path"),
     "kind": (_one_of("stylegan2", "biggan"), '"stylegan2" or "biggan"'),
     "layout": (_one_of("grid", "mixing-matrix"), '"grid" or "mixing-matrix"'),
-    "seeds": (_list_of(_is_int), "a list of whole numbers"),
-    "psi": (_list_of(_is_real), "a list of numbers"),
+    "seeds": (_list_of(is_whole_number), "a list of whole numbers"),
+    "psi": (_list_of(is_number), "a list of numbers"),
     "classes": (_optional(_list_of(_is_class)), "a list of classes or null"),
     "rows": _AXIS,
     "columns": (_optional(_AXIS[0]), '"seed", "psi", "class" or null'),
@@ -92,7 +87,7 @@ _RECIPE_FIELDS: FieldRules = {
     "cutoff": OPTIONAL_INT,
     "noise_mode": NOISE,
     "layers": (_optional(STRINGS[0]), "a list of names or null"),
-    "sources": (_optional(_list_of(_is_int)), "a list of whole numbers or null"),
+    "sources": (_optional(_list_of(is_whole_number)), "a list of whole numbers or null"),
     "labels": (lambda v: isinstance(v, bool), "true or false"),
     "gan_kit_version": (lambda v: isinstance(v, str), "a version"),
 }

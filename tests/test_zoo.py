@@ -24,6 +24,7 @@ from gan_kit.errors import (
     DownloadError,
     GanKitError,
     UnknownModelError,
+    UnsupportedCheckpointError,
 )
 from gan_kit.loading import converted
 from gan_kit.zoo import MODELS, converted_cache_path, get_model
@@ -208,14 +209,19 @@ def test_a_cache_too_full_for_the_conversion_still_gives_the_model(stylegan2_pic
     assert not list(converted_cache_path(url).parent.iterdir())  # no partial conversion
 
 
-def test_a_truncated_download_is_forgotten_so_loading_again_fetches_it(stylegan2_pickle):
-    """Without a Content-Length a cut transfer looks complete; the load then finds it
-    damaged, and the next load must download it again rather than fail for ever."""
+@pytest.mark.parametrize(
+    ("bad", "error"),
+    [("truncated", CorruptCheckpointError), ("html page", UnsupportedCheckpointError)],
+)
+def test_a_bad_download_is_forgotten_so_loading_again_fetches_it(stylegan2_pickle, bad, error):
+    """Without a Content-Length a cut transfer looks complete, and a server may answer with
+    an error page: the load fails, and the next load must download again, not fail for ever."""
     body = stylegan2_pickle.read_bytes()
-    route = Route(body[: len(body) // 2], content_length="")
+    bad_body = body[: len(body) // 2] if bad == "truncated" else b"<html>try later</html>"
+    route = Route(bad_body, content_length="")
     with serve({"/s.pkl": route}) as base:
         url = f"{base}/s.pkl"
-        with pytest.raises(CorruptCheckpointError, match="download it again"):
+        with pytest.raises(error):
             gan_kit.load(url, device="cpu")
         assert not url_cache_path(url).exists()
         route.body, route.content_length = body, None

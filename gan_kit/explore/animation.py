@@ -14,6 +14,7 @@ from gan_kit.errors import InvalidInputError
 from gan_kit.explore.base import Explorer, NoiseMode
 from gan_kit.explore.images import to_uint8
 from gan_kit.export import write_gif, write_mp4
+from gan_kit.values import is_whole_number
 
 ANIMATION_WRITERS: dict[str, Callable[..., Path]] = {".gif": write_gif, ".mp4": write_mp4}
 
@@ -33,7 +34,7 @@ MAX_SCALE = 16
 
 def checked_scale(scale: object) -> int:
     """`scale` if it is a whole number from 1 to MAX_SCALE, else a clear error."""
-    if isinstance(scale, bool) or not isinstance(scale, int) or not 1 <= scale <= MAX_SCALE:
+    if not is_whole_number(scale) or not 1 <= scale <= MAX_SCALE:
         raise InvalidInputError(
             f"scale must be a whole number from 1 to {MAX_SCALE}, got {scale!r}"
         )

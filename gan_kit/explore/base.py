@@ -32,6 +32,7 @@ from gan_kit.generators.stylegan2 import NOISE_MODES, NoiseMode
 from gan_kit.latents.classes import ClassChoice, ClassSpec, class_choices
 from gan_kit.latents.interpolation import Easing, Method, interpolate
 from gan_kit.latents.slots import Layers, SlotLayout
+from gan_kit.values import is_whole_number
 
 Space = Literal["z", "w"]
 
@@ -199,9 +200,7 @@ class Explorer(ABC):
             raise InvalidInputError(
                 f"noise_mode must be one of {', '.join(NOISE_MODES)}, got {noise_mode!r}"
             )
-        if batch_size is not None and (
-            isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1
-        ):
+        if batch_size is not None and (not is_whole_number(batch_size) or batch_size < 1):
             raise InvalidInputError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
         if len(styles) == 0:
             raise InvalidInputError("no style codes to render: give at least one")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Iterable, Iterator
 
 import numpy as np
 
 from gan_kit.errors import InvalidInputError
+from gan_kit.values import is_number
 
 Frames = Iterable[np.ndarray] | np.ndarray
 """uint8 HxWx3 arrays (a list, any iterable, a generator) or one uint8 [N, H, W, 3] array."""
@@ -16,7 +16,7 @@ Frames = Iterable[np.ndarray] | np.ndarray
 
 def check_fps(fps: float) -> float:
     """`fps` as a float, if it is a finite number above 0."""
-    if isinstance(fps, bool) or not isinstance(fps, numbers.Real):
+    if not is_number(fps):
         raise InvalidInputError(f"fps must be a number, got {type(fps).__name__}")
     if not math.isfinite(fps) or fps <= 0:
         raise InvalidInputError(f"fps must be a finite number above 0, got {fps}")

@@ -8,13 +8,13 @@ vector [n_class]. Text form, for the CLI and labels: "3", or "3:0.5+7:0.5".
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import torch
 
 from gan_kit.errors import InvalidInputError
+from gan_kit.values import is_number, is_whole_number
 
 ClassSpec = int | Mapping[int, float] | torch.Tensor | np.ndarray
 ClassChoice = int | dict[int, float]  # a spec normalised for JSON and labels
@@ -27,7 +27,7 @@ def normalised_class(spec: ClassSpec, n_class: int) -> ClassChoice:
         if vector.numel() != n_class:
             raise InvalidInputError(f"a class vector needs {n_class} values, got {vector.numel()}")
         spec = {int(i): float(vector[i]) for i in torch.nonzero(vector).flatten()}
-    if isinstance(spec, numbers.Integral) and not isinstance(spec, bool):
+    if is_whole_number(spec):
         _check_index(int(spec), n_class)
         return int(spec)
     if isinstance(spec, Mapping):
@@ -35,7 +35,7 @@ def normalised_class(spec: ClassSpec, n_class: int) -> ClassChoice:
         for index, weight in spec.items():
             index = int(index)  # JSON keys come back as strings
             _check_index(index, n_class)
-            if isinstance(weight, bool) or not isinstance(weight, numbers.Real):
+            if not is_number(weight):
                 raise InvalidInputError(f"class weights must be numbers, got {weight!r}")
             if not math.isfinite(weight):
                 raise InvalidInputError(f"class weights must be finite, got {weight}")

@@ -11,13 +11,13 @@ a looping GIF has no seam and no doubled frame.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable
 from typing import Literal
 
 import torch
 
 from gan_kit.errors import InvalidInputError
+from gan_kit.values import is_whole_number
 
 Method = Literal["lerp", "slerp"]
 Easing = Literal["linear", "ease-in", "ease-out", "ease-in-out"]
@@ -86,11 +86,7 @@ def _along_batch(t: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
 
 def checked_frames_per_segment(frames_per_segment: int) -> int:
     """`frames_per_segment` as an int >= 1, else an error."""
-    if (
-        not isinstance(frames_per_segment, numbers.Integral)
-        or isinstance(frames_per_segment, bool)
-        or frames_per_segment < 1
-    ):
+    if not is_whole_number(frames_per_segment) or frames_per_segment < 1:
         raise InvalidInputError(
             f"frames per segment must be a whole number >= 1, got {frames_per_segment!r}"
         )

@@ -21,6 +21,7 @@ import torch
 
 from gan_kit.errors import InvalidInputError
 from gan_kit.latents.truncation import redraw_outside
+from gan_kit.values import is_whole_number
 
 MAX_SEED = 2**32 - 1
 
@@ -31,11 +32,7 @@ def checked_seeds(seeds: int | Iterable[int]) -> list[int]:
     if not seed_list:
         raise InvalidInputError("give at least one seed")
     for seed in seed_list:
-        if (
-            not isinstance(seed, numbers.Integral)
-            or isinstance(seed, bool)
-            or not 0 <= seed <= MAX_SEED
-        ):
+        if not is_whole_number(seed) or not 0 <= seed <= MAX_SEED:
             raise InvalidInputError(f"seeds must be integers from 0 to {MAX_SEED}, got {seed!r}")
     return [int(seed) for seed in seed_list]
 

@@ -8,8 +8,6 @@ psi > 1 exaggerates.
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Callable, Iterable, Sequence
 from typing import TypeVar
 
@@ -17,6 +15,7 @@ import numpy as np
 import torch
 
 from gan_kit.errors import InvalidInputError
+from gan_kit.values import is_finite_number, is_whole_number
 
 Values = TypeVar("Values", torch.Tensor, np.ndarray)
 
@@ -34,8 +33,7 @@ def redraw_outside(values: Values, bound: float, draw: Callable[[int], Values]) 
 
 def checked_cutoff(cutoff: int | None, num_layers: int) -> int | None:
     """`cutoff` if None or a whole number from 0 to `num_layers`, else a clear error."""
-    whole = isinstance(cutoff, numbers.Integral) and not isinstance(cutoff, bool)
-    if cutoff is not None and (not whole or not 0 <= cutoff <= num_layers):
+    if cutoff is not None and (not is_whole_number(cutoff) or not 0 <= cutoff <= num_layers):
         raise InvalidInputError(
             f"cutoff must be a whole number from 0 to {num_layers}, got {cutoff!r}"
         )
@@ -47,7 +45,7 @@ MAX_ABS_PSI = 1000.0  # far past any useful psi; beyond, float32 styles overflow
 
 def checked_psi(psi: float) -> float:
     """`psi` as a float, refusing NaN, infinities, non-numbers and absurd sizes."""
-    if isinstance(psi, bool) or not isinstance(psi, numbers.Real) or not math.isfinite(psi):
+    if not is_finite_number(psi):
         raise InvalidInputError(f"psi must be a finite number, got {psi!r}")
     if abs(psi) > MAX_ABS_PSI:
         raise InvalidInputError(

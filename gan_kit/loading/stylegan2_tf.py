@@ -28,6 +28,7 @@ from gan_kit.generators.resample import make_filter
 from gan_kit.generators.stylegan2 import StyleGAN2Config, StyleGAN2Generator
 from gan_kit.loading.tf_build_source import build_function_defaults
 from gan_kit.loading.tf_network_pickle import TFNetwork, read_networks, write_networks
+from gan_kit.values import is_finite_number, is_whole_number
 
 # static_kwargs that only steer TF graph building or training: safe to ignore.
 _RUNTIME_KWARGS = frozenset(
@@ -238,10 +239,6 @@ def _settings(network: TFNetwork, stated: list[dict[str, Any]]) -> dict[str, Any
     return settings
 
 
-def _is_real(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _makes_filter(taps: list[float] | tuple[float, ...]) -> bool:
     """Whether `taps` normalise to a usable filter (a non-zero, finite sum)."""
     try:
@@ -253,18 +250,18 @@ def _makes_filter(taps: list[float] | tuple[float, ...]) -> bool:
 # What the settings that shape the maths must look like: (test, description).
 _SETTING_CHECKS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "normalize_latents": (lambda v: isinstance(v, bool), "True or False"),
-    "mapping_lrmul": (lambda v: _is_real(v) and v > 0, "a positive number"),
+    "mapping_lrmul": (lambda v: is_finite_number(v) and v > 0, "a positive number"),
     "resample_kernel": (
         lambda v: (
             isinstance(v, (list, tuple))
             and 0 < len(v) <= 16
-            and all(map(_is_real, v))
+            and all(map(is_finite_number, v))
             and _makes_filter(v)
         ),
         "a list of up to 16 numbers with a non-zero sum",
     ),
-    "resolution_h": (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
-    "resolution_w": (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
+    "resolution_h": (is_whole_number, "a whole number"),
+    "resolution_w": (is_whole_number, "a whole number"),
 }
 
 

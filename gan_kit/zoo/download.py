@@ -124,7 +124,7 @@ def _fetch_with_resume(
         total=size,
         unit="B",
         unit_scale=True,
-        desc=target_name(partial),
+        desc=_final_name(partial),
         disable=not progress,
     )
     failures: list[str] = []
@@ -175,7 +175,7 @@ def _fetch_rest(url: str, partial: Path, timeout: float, bar) -> bool:
     return expected_end is None or received >= expected_end
 
 
-def target_name(partial: Path) -> str:
+def _final_name(partial: Path) -> str:
     """The file name a partial download will have (for the progress bar)."""
     return partial.name.removeprefix(".").rsplit(".", 2)[0]
 

@@ -19,7 +19,6 @@ from torch import nn
 
 from gan_kit.errors import (
     CheckpointNotFoundError,
-    CorruptCheckpointError,
     DownloadError,
     ExportError,
     GanKitError,
@@ -155,14 +154,14 @@ def _through_cache(
             warnings.warn(f"ignoring the unreadable converted cache {target}: {exc}", stacklevel=4)
     checkpoint = fetch()
     digest = _file_sha256(checkpoint)
-    if spec is not None and spec.sha256 and digest != spec.sha256.lower():
-        raise DownloadError(
-            f"{checkpoint} has sha256 {digest}, expected {spec.sha256}: it is not the "
-            "published file; delete it and download again"
-        )
     try:
+        if spec is not None and spec.sha256 and digest != spec.sha256.lower():
+            raise DownloadError(
+                f"{checkpoint} has sha256 {digest}, expected {spec.sha256}: it is not the "
+                "published file; load it again to download it again"
+            )
         generator = _with_source_settings(build_from_file(checkpoint), spec)
-    except CorruptCheckpointError:
+    except GanKitError:  # damaged, or not a checkpoint at all (e.g. an HTML error page)
         _forget_download(checkpoint)  # so that loading again downloads it again
         raise
     try:
