@@ -1,4 +1,4 @@
-"""Shared fixtures: the conformance checkpoints from ../shared/conformance."""
+"""Shared fixtures: the conformance checkpoints (tests/data/conformance, see its README)."""
 
 from __future__ import annotations
 
@@ -14,16 +14,12 @@ from gan_kit.explore import Explorer, explorer
 # much faster on a shared, busy machine.
 torch.set_num_threads(1)
 
-CONFORMANCE_DIR = Path(__file__).resolve().parents[2] / "shared" / "conformance"
+CONFORMANCE_DIR = Path(__file__).resolve().parent / "data" / "conformance"
 
 
 @pytest.fixture(scope="session")
 def conformance_dir() -> Path:
-    """The folder of reference checkpoints; tests needing it skip when it is absent."""
-    if not CONFORMANCE_DIR.is_dir():
-        pytest.skip(
-            f"conformance fixtures not found at {CONFORMANCE_DIR} (../shared beside the repo)"
-        )
+    """The folder of reference checkpoints and images (read only: copy before editing)."""
     return CONFORMANCE_DIR
 
 
