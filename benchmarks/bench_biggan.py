@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 
 import gan_kit
-from gan_kit.generators.biggan import BigGANGenerator, truncated_z
+from gan_kit.generators.biggan import BigGANConfig, BigGANGenerator, truncated_z
 from gan_kit.loading.biggan_checkpoints import build_from_state_dict, highcwu_layout
 
 PUBLISHED_PARAMETER_COUNT = 82_097_604
@@ -51,7 +51,7 @@ def top_singular_vector(weight: torch.Tensor, u_shape: tuple[int, ...]) -> torch
 def random_state_dict(seed: int) -> dict[str, torch.Tensor]:
     """A full-size HighCWu-layout state dict with random weights (all 198 keys)."""
     sampler = torch.Generator().manual_seed(seed)
-    required, optional = highcwu_layout(BigGANGenerator())
+    required, optional = highcwu_layout(BigGANGenerator(BigGANConfig()))
     state = {}
     for key, shape in required.items():
         if "accumulated" in key:

@@ -36,7 +36,7 @@ from bench_stylegan2 import write_config_f_pickle  # noqa: E402
 from stylegan2_writers import write_ada_pickle, write_rosinality  # noqa: E402
 
 import gan_kit  # noqa: E402
-from gan_kit.generators.biggan import BigGANGenerator  # noqa: E402
+from gan_kit.generators.biggan import BigGANConfig, BigGANGenerator  # noqa: E402
 from gan_kit.generators.stylegan2 import StyleGAN2Config, StyleGAN2Generator  # noqa: E402
 from gan_kit.loading.biggan_checkpoints import highcwu_layout  # noqa: E402
 from gan_kit.loading.converted import write_converted  # noqa: E402
@@ -85,7 +85,7 @@ def write_ada_config_f(path: Path, scratch: Path) -> None:
 def write_biggan_state_dict(path: Path, seed: int = 0) -> None:
     """A full-size HighCWu-layout state dict; BN sums of a unit-variance, zero-mean input."""
     sampler = torch.Generator().manual_seed(seed)
-    required, optional = highcwu_layout(BigGANGenerator())
+    required, optional = highcwu_layout(BigGANGenerator(BigGANConfig()))
     state = {}
     for key, shape in {**required, **optional}.items():
         if key.endswith(("accumulated_counter", "accumulated_var", "running_var", "bn.weight")):

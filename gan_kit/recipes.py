@@ -16,6 +16,7 @@ from typing import Literal
 
 from gan_kit.errors import GanKitError, InvalidInputError
 from gan_kit.export import read_png_text
+from gan_kit.generators.kinds import KINDS
 from gan_kit.generators.stylegan2 import NOISE_MODES
 from gan_kit.latents.classes import ClassChoice
 from gan_kit.values import is_number, is_whole_number
@@ -76,7 +77,7 @@ def json_class(choice: ClassChoice | None) -> ClassChoice | None:
 _AXIS = (_one_of("seed", "psi", "class"), '"seed", "psi" or "class"')
 _RECIPE_FIELDS: FieldRules = {
     "model": (_optional(lambda v: isinstance(v, str)), "a name, URL or path"),
-    "kind": (_one_of("stylegan2", "biggan"), '"stylegan2" or "biggan"'),
+    "kind": (_one_of(*KINDS), " or ".join(json.dumps(kind) for kind in KINDS)),
     "layout": (_one_of("grid", "mixing-matrix"), '"grid" or "mixing-matrix"'),
     "seeds": (_list_of(is_whole_number), "a list of whole numbers"),
     "psi": (_list_of(is_number), "a list of numbers"),
@@ -111,7 +112,7 @@ class Recipe:
     """
 
     model: str | None  # as given to gan_kit.load: zoo name, URL or absolute path
-    kind: str  # "stylegan2" or "biggan"
+    kind: str  # the generator's kind: one of gan_kit.generators.kinds.KINDS
     layout: Literal["grid", "mixing-matrix"]
     seeds: tuple[int, ...]
     psi: tuple[float, ...] = (1.0,)

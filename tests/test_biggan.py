@@ -20,7 +20,7 @@ from gan_kit.errors import (
     UnsafePickleError,
     UnsupportedCheckpointError,
 )
-from gan_kit.generators.biggan import BigGANGenerator, truncated_z
+from gan_kit.generators.biggan import BigGANConfig, BigGANGenerator, truncated_z
 from gan_kit.loading.biggan_checkpoints import build_from_state_dict, largest_singular_value
 from gan_kit.loading.tf_bundle import TensorBundle, crc32c, find_prefix
 
@@ -253,7 +253,9 @@ def test_stored_u_vectors_are_not_used(state_dict, biggan_reference, biggan_chec
 
 
 def test_gradients_flow_through_the_generator():
-    G = BigGANGenerator(ch=2, resolution=64, n_class=5, attention_block=3).requires_grad_(True)
+    G = BigGANGenerator(
+        BigGANConfig(ch=2, resolution=64, n_class=5, attention_block=3)
+    ).requires_grad_(True)
     images = G(truncated_z(2, seed=0, z_dim=G.z_dim), torch.tensor([0, 3]))
     images.mean().backward()
     assert G.final_conv.weight.grad is not None and G.final_conv.weight.grad.abs().sum() > 0
@@ -270,7 +272,7 @@ def test_forward_changes_no_state(generator, biggan_reference):
 
 
 def test_full_size_generator_has_the_published_parameter_count():
-    G = BigGANGenerator(ch=96, resolution=256, n_class=1000, chunk_size=20)
+    G = BigGANGenerator(BigGANConfig(ch=96, resolution=256, n_class=1000, chunk_size=20))
     assert sum(p.numel() for p in G.parameters()) == 82_097_604
     assert G.channels == [1536, 1536, 768, 768, 384, 192, 96]
 

@@ -22,7 +22,7 @@ from gan_kit.demo.train import (
     face_seeds,
     main,
 )
-from gan_kit.generators.biggan import BigGANGenerator
+from gan_kit.generators.biggan import BigGANConfig, BigGANGenerator
 from gan_kit.loading.biggan_checkpoints import highcwu_layout, largest_singular_value
 
 CPU = torch.device("cpu")
@@ -144,7 +144,9 @@ def test_stylegan2_export_reproduces_the_generator(tmp_path: Path) -> None:
 def _random_normalised_biggan(resolution: int, seed: int) -> BigGANGenerator:
     """A small BigGAN with random spectrally normalised kernels and random BN statistics."""
     torch.manual_seed(seed)
-    generator = BigGANGenerator(ch=2, resolution=resolution, n_class=3, attention_block=2)
+    generator = BigGANGenerator(
+        BigGANConfig(ch=2, resolution=resolution, n_class=3, attention_block=2)
+    )
     with torch.no_grad():
         for name, tensor in generator.state_dict().items():
             if name.endswith(".mean"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -26,6 +27,7 @@ from gan_kit.errors import (
     UnknownModelError,
     UnsupportedCheckpointError,
 )
+from gan_kit.generators.kinds import GENERATORS, KINDS, kind_of
 from gan_kit.loading import converted
 from gan_kit.zoo import MODELS, converted_cache_path, get_model
 from gan_kit.zoo.download import url_cache_path
@@ -63,7 +65,7 @@ def test_the_registry_lists_the_documented_models():
         "tadne-512",
     ]
     for entry in MODELS.values():
-        assert entry.kind in ("stylegan2", "biggan") and entry.resolution in (64, 256, 512)
+        assert entry.kind in KINDS and entry.resolution in (64, 256, 512)
         assert entry.description and entry.licence and entry.layer_groups and entry.sources
         assert entry.psi_range[0] < entry.psi_range[1]
         for source in entry.sources:
@@ -72,6 +74,25 @@ def test_the_registry_lists_the_documented_models():
             assert source.file_format
     assert get_model("tadne-512").default_source.location == "public-data/TADNE"
     assert get_model("anime-portraits-512").default_source is None  # Mega / rsync only
+
+
+def test_the_kinds_table_names_every_generator_once():
+    assert KINDS == ("stylegan2", "biggan")
+    for kind, generator_type in GENERATORS.items():
+        assert generator_type.kind == kind
+    with pytest.raises(UnsupportedCheckpointError, match=r"a Linear is not a gan_kit generator"):
+        kind_of(torch.nn.Linear(2, 2))
+    with pytest.raises(ValueError, match="unknown kind 'stylegan3'"):
+        dataclasses.replace(get_model("tadne-512"), kind="stylegan3")
+
+
+@pytest.mark.parametrize("name", ["stylegan2_tiny_tf.pkl", "biggan_tiny.bin"])
+def test_a_generator_is_rebuilt_from_its_json_config(name, conformance_dir):
+    generator = gan_kit.load(conformance_dir / name, device="cpu")
+    config = json.loads(json.dumps(generator.config.to_dict()))
+    rebuilt = type(generator).from_config(config)
+    assert rebuilt.config == generator.config
+    assert rebuilt.state_dict().keys() == generator.state_dict().keys()
 
 
 def test_a_hugging_face_model_loads_offline_from_the_hub_cache_then_from_its_conversion(

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gan_kit.demo.weights import equalize, spectral_normalise
-from gan_kit.generators.biggan import BigGANGenerator
+from gan_kit.generators.biggan import BigGANConfig, BigGANGenerator
 from gan_kit.generators.stylegan2 import (
     ModulatedConv2d,
     StyleConv,
@@ -24,10 +24,10 @@ from gan_kit.generators.stylegan2 import (
 )
 
 __all__ = [
-    "BIGGAN_SIZE",
     "MAPPING_LR_MULTIPLIER",
     "STYLEGAN2_CONFIG",
     "Discriminator",
+    "biggan_config",
     "trainable_biggan",
     "trainable_stylegan2",
 ]
@@ -36,9 +36,14 @@ STYLEGAN2_CONFIG = StyleGAN2Config(
     resolution=64, z_dim=128, w_dim=128, mapping_layers=4, channels=(128, 128, 64, 32, 16)
 )
 MAPPING_LR_MULTIPLIER = 0.01  # NVIDIA's: the mapping network learns 100x slower
-# BigGANGenerator arguments: 64 px has 4 blocks, so z has 5 chunks of 20 (z_dim 100);
-# attention after B3 (32 x 32), the second-to-last block, as run39 has it after B5 of 6.
-BIGGAN_SIZE = {"ch": 8, "resolution": 64, "chunk_size": 20, "embed_dim": 32, "attention_block": 3}
+
+
+def biggan_config(n_class: int) -> BigGANConfig:
+    """The demo BigGAN's size: 64 px has 4 blocks, so z has 5 chunks of 20 (z_dim 100);
+    attention after B3 (32 x 32), the second-to-last block, as run39 has it after B5 of 6."""
+    return BigGANConfig(
+        ch=8, resolution=64, n_class=n_class, chunk_size=20, embed_dim=32, attention_block=3
+    )
 
 
 def trainable_stylegan2(config: StyleGAN2Config = STYLEGAN2_CONFIG) -> StyleGAN2Generator:
@@ -65,9 +70,9 @@ def trainable_stylegan2(config: StyleGAN2Config = STYLEGAN2_CONFIG) -> StyleGAN2
 
 
 def trainable_biggan(n_class: int) -> BigGANGenerator:
-    """A freshly initialised run39-architecture BigGAN (`BIGGAN_SIZE`) for `n_class`
+    """A freshly initialised run39-architecture BigGAN (`biggan_config`) for `n_class`
     classes, every kernel but the class embedding spectrally normalised, orthogonal init."""
-    generator = BigGANGenerator(n_class=n_class, **BIGGAN_SIZE)
+    generator = BigGANGenerator(biggan_config(n_class))
     for module in generator.modules():
         if module is generator.class_embedding:
             continue

@@ -42,10 +42,10 @@ from tqdm.auto import tqdm
 from gan_kit.demo.export import verify_export, write_biggan
 from gan_kit.demo.faces import NUM_CLASSES, face_batch, to_tensor
 from gan_kit.demo.networks import (
-    BIGGAN_SIZE,
     MAPPING_LR_MULTIPLIER,
     STYLEGAN2_CONFIG,
     Discriminator,
+    biggan_config,
     trainable_biggan,
     trainable_stylegan2,
 )
@@ -245,7 +245,7 @@ class BigGANRecipe(_Recipe):
         return self.generator(z, classes) * 2 - 1
 
     def plain_generator(self) -> BigGANGenerator:
-        return BigGANGenerator(n_class=NUM_CLASSES, **BIGGAN_SIZE)
+        return BigGANGenerator(biggan_config(NUM_CLASSES))
 
     def inference_generator(self) -> BigGANGenerator:
         generator = super().inference_generator()
@@ -264,7 +264,10 @@ class BigGANRecipe(_Recipe):
         write_biggan(path, generator, self.statistics_batches)
 
 
-RECIPES: dict[str, type[_Recipe]] = {"stylegan2": StyleGAN2Recipe, "biggan": BigGANRecipe}
+RECIPES: dict[str, type[_Recipe]] = {
+    StyleGAN2Generator.kind: StyleGAN2Recipe,
+    BigGANGenerator.kind: BigGANRecipe,
+}
 
 
 def save_grid(images: Tensor, path: Path, columns: int = GRID_COLUMNS) -> None:

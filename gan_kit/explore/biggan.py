@@ -30,7 +30,7 @@ class BigGANExplorer(Explorer):
     noise mode changes nothing.
     """
 
-    kind = "biggan"
+    kind = BigGANGenerator.kind
     spaces = ("z",)
     generator: BigGANGenerator
 

@@ -7,18 +7,15 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from gan_kit.errors import UnsupportedCheckpointError
 from gan_kit.explore.base import Explorer
 from gan_kit.explore.biggan import BigGANExplorer
 from gan_kit.explore.stylegan2 import StyleGAN2Explorer
-from gan_kit.generators.biggan import BigGANGenerator
-from gan_kit.generators.stylegan2 import StyleGAN2Generator
+from gan_kit.generators.kinds import kind_of
 from gan_kit.loading import load
 from gan_kit.loading.recognise import checkpoint_exists
 
-EXPLORERS: dict[type[nn.Module], type[Explorer]] = {
-    StyleGAN2Generator: StyleGAN2Explorer,
-    BigGANGenerator: BigGANExplorer,
+EXPLORERS: dict[str, type[Explorer]] = {
+    explorer_type.kind: explorer_type for explorer_type in (StyleGAN2Explorer, BigGANExplorer)
 }
 
 
@@ -37,10 +34,4 @@ def explorer(model: str | Path | nn.Module, device: str | torch.device | None = 
         generator, reference = (model if device is None else model.to(device)), None
     else:
         generator, reference = load(model, device), model_reference(model)
-    for generator_type, explorer_type in EXPLORERS.items():
-        if isinstance(generator, generator_type):
-            return explorer_type(generator, reference)
-    raise UnsupportedCheckpointError(
-        f"gan_kit cannot explore a {type(generator).__name__}; it explores "
-        + ", ".join(t.__name__ for t in EXPLORERS)
-    )
+    return EXPLORERS[kind_of(generator)](generator, reference)

@@ -24,7 +24,7 @@ class StyleGAN2Explorer(Explorer):
     fine (64 px and up; e.g. w0-3 / w4-7 / w8-15 at 512 px), and all. Style codes are ws
     [B, num_ws, w_dim]."""
 
-    kind = "stylegan2"
+    kind = StyleGAN2Generator.kind
     spaces = ("z", "w")
     generator: StyleGAN2Generator
 

@@ -20,9 +20,11 @@ import hashlib
 import itertools
 import os
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -35,6 +37,7 @@ from gan_kit.latents.truncation import redraw_outside
 
 __all__ = [
     "CHANNEL_MULTIPLIERS",
+    "BigGANConfig",
     "BigGANGenerator",
     "truncated_z",
 ]
@@ -205,6 +208,47 @@ class SelfAttention(nn.Module):
         return F.conv2d(attended, self.out.weight * self.sigma).add_(x)
 
 
+@dataclass(frozen=True)
+class BigGANConfig:
+    """Everything needed to build the generator; JSON-serialisable via `to_dict`.
+
+    `ch` is the channel unit (96 for run39: widths `ch * CHANNEL_MULTIPLIERS[resolution]`),
+    `n_class` the number of classes, `chunk_size` the z width per block (z has
+    `num_blocks + 1` chunks), `embed_dim` the class embedding's width and
+    `attention_block` the block (1-based) self-attention follows, or None.
+    """
+
+    ch: int = 96
+    resolution: int = 256
+    n_class: int = 1000
+    chunk_size: int = 20
+    embed_dim: int = 128
+    attention_block: int | None = 5
+
+    def __post_init__(self) -> None:
+        if self.resolution not in CHANNEL_MULTIPLIERS:
+            raise InvalidInputError(
+                f"resolution {self.resolution} is not one BigGAN is defined for; "
+                f"use one of {sorted(CHANNEL_MULTIPLIERS)}"
+            )
+        block = self.attention_block
+        if block is not None and not 1 <= block <= self.num_blocks:
+            raise InvalidInputError(f"attention_block must be in 1..{self.num_blocks} or None")
+
+    @property
+    def num_blocks(self) -> int:
+        """Upsampling blocks: one per doubling from 4 px."""
+        return len(CHANNEL_MULTIPLIERS[self.resolution]) - 1
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> BigGANConfig:
+        """The config written by `to_dict` (e.g. read back from JSON)."""
+        return cls(**data)
+
+
 class BigGANGenerator(nn.Module):
     """The run39 generator: `G(z, y)` -> images [B, 3, R, R] in [0, 1].
 
@@ -225,37 +269,18 @@ class BigGANGenerator(nn.Module):
     `recompute_standing_stats` re-estimates them from samples.
     """
 
-    def __init__(
-        self,
-        ch: int = 96,
-        resolution: int = 256,
-        n_class: int = 1000,
-        chunk_size: int = 20,
-        embed_dim: int = 128,
-        attention_block: int | None = 5,
-    ) -> None:
+    kind: ClassVar[str] = "biggan"  # its name in converted files, recipes and the registry
+
+    def __init__(self, config: BigGANConfig) -> None:
         super().__init__()
-        if resolution not in CHANNEL_MULTIPLIERS:
-            raise InvalidInputError(
-                f"resolution {resolution} is not one BigGAN is defined for; "
-                f"use one of {sorted(CHANNEL_MULTIPLIERS)}"
-            )
-        channels = [ch * m for m in CHANNEL_MULTIPLIERS[resolution]]
-        self.num_blocks = len(channels) - 1
-        if attention_block is not None and not 1 <= attention_block <= self.num_blocks:
-            raise InvalidInputError(f"attention_block must be in 1..{self.num_blocks} or None")
-        self.ch = ch
-        self.resolution = resolution
-        self.n_class = n_class
-        self.chunk_size = chunk_size
-        self.num_chunks = self.num_blocks + 1
-        self.z_dim = chunk_size * self.num_chunks
-        self.embed_dim = embed_dim
-        self.attention_block = attention_block
+        self.config = config
+        ch, n_class, chunk_size = config.ch, config.n_class, config.chunk_size
+        attention_block = config.attention_block
+        channels = [ch * m for m in CHANNEL_MULTIPLIERS[config.resolution]]
         self.checkpoint_path: Path | None = None  # set by the loaders; names the stats cache
 
-        condition_dim = chunk_size + embed_dim
-        self.class_embedding = nn.Linear(n_class, embed_dim, bias=False)
+        condition_dim = chunk_size + config.embed_dim
+        self.class_embedding = nn.Linear(n_class, config.embed_dim, bias=False)
         self.noise_fc = nn.Linear(chunk_size, 4 * 4 * channels[0])  # output in NCHW order
         self.blocks = nn.ModuleList(
             UpsampleBlock(c_in, c_out, condition_dim)
@@ -269,6 +294,47 @@ class BigGANGenerator(nn.Module):
         # Activations run channels-last (faster oneDNN convolutions); kernels in the same
         # layout spare a reorder of every weight on every call (~25% at batch 1 on a CPU).
         self.to(memory_format=torch.channels_last)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> BigGANGenerator:
+        """The generator of a config read back from JSON (`config.to_dict()`)."""
+        return cls(BigGANConfig.from_dict(config))
+
+    @property
+    def ch(self) -> int:
+        return self.config.ch
+
+    @property
+    def resolution(self) -> int:
+        return self.config.resolution
+
+    @property
+    def n_class(self) -> int:
+        return self.config.n_class
+
+    @property
+    def chunk_size(self) -> int:
+        return self.config.chunk_size
+
+    @property
+    def embed_dim(self) -> int:
+        return self.config.embed_dim
+
+    @property
+    def attention_block(self) -> int | None:
+        return self.config.attention_block
+
+    @property
+    def num_blocks(self) -> int:
+        return self.config.num_blocks
+
+    @property
+    def num_chunks(self) -> int:
+        return self.config.num_blocks + 1
+
+    @property
+    def z_dim(self) -> int:
+        return self.config.chunk_size * self.num_chunks
 
     @property
     def channels(self) -> list[int]:

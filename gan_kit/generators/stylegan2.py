@@ -16,8 +16,9 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import Any, ClassVar, Literal
 
 import torch
 import torch.nn.functional as F
@@ -67,8 +68,13 @@ class StyleGAN2Config:
         hidden = self.mapping_widths or (self.w_dim,) * (self.mapping_layers - 1)
         return (self.z_dim, *hidden, self.w_dim)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StyleGAN2Config:
+        """The config written by `to_dict` (JSON gives lists where it held tuples)."""
+        return cls(**{key: tuple(v) if isinstance(v, list) else v for key, v in data.items()})
 
 
 def _lrelu(x: torch.Tensor) -> torch.Tensor:
@@ -328,11 +334,18 @@ class SynthesisNetwork(nn.Module):
 class StyleGAN2Generator(nn.Module):
     """The full generator: `G.mapping(z, psi, cutoff)` -> ws, `G.synthesis(ws, noise_mode)`."""
 
+    kind: ClassVar[str] = "stylegan2"  # its name in converted files, recipes and the registry
+
     def __init__(self, config: StyleGAN2Config):
         super().__init__()
         self.config = config
         self.mapping = MappingNetwork(config)
         self.synthesis = SynthesisNetwork(config)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> StyleGAN2Generator:
+        """The generator of a config read back from JSON (`config.to_dict()`)."""
+        return cls(StyleGAN2Config.from_dict(config))
 
     @property
     def z_dim(self) -> int:

@@ -31,7 +31,7 @@ from gan_kit.errors import (
     GanKitError,
     UnsupportedCheckpointError,
 )
-from gan_kit.generators.biggan import CHANNEL_MULTIPLIERS, BigGANGenerator
+from gan_kit.generators.biggan import CHANNEL_MULTIPLIERS, BigGANConfig, BigGANGenerator
 from gan_kit.loading.reading import read_torch_file, torch_file_keys
 from gan_kit.loading.tf_bundle import TensorBundle, find_prefix
 
@@ -127,7 +127,7 @@ def highcwu_layout(generator: BigGANGenerator) -> tuple[dict[str, tuple], dict[s
 
 
 def _infer_size(state_dict: Mapping[str, Tensor], source: str) -> dict:
-    """BigGANGenerator arguments read off the shapes of a HighCWu-layout state dict."""
+    """BigGANConfig fields read off the shapes of a HighCWu-layout state dict."""
     block_indices = sorted(
         int(m.group(1))
         for k in state_dict
@@ -305,7 +305,7 @@ def build_from_state_dict(
             f"reads the {ARCHITECTURE} layout of HighCWu/anime-biggan-pytorch"
         )
     try:
-        generator = BigGANGenerator(**_infer_size(state_dict, source))
+        generator = BigGANGenerator(BigGANConfig(**_infer_size(state_dict, source)))
     except CheckpointMismatchError:
         raise
     except GanKitError as exc:  # a size that no BigGAN of this family has

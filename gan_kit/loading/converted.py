@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import struct
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,56 +19,12 @@ from torch import nn
 
 from gan_kit.errors import CorruptCheckpointError, ExportError, UnsupportedCheckpointError
 from gan_kit.files import atomic_path, make_folder, read_head
-from gan_kit.generators.biggan import BigGANGenerator
-from gan_kit.generators.stylegan2 import StyleGAN2Config, StyleGAN2Generator
+from gan_kit.generators.kinds import GENERATORS, kind_of
 
 METADATA_KEY = "gan_kit"
 FORMAT_VERSION = 1
 SUFFIX = ".safetensors"
-_BIGGAN_CONFIG_FIELDS = (
-    "ch",
-    "resolution",
-    "n_class",
-    "chunk_size",
-    "embed_dim",
-    "attention_block",
-)
 _MAX_HEADER_BYTES = 100_000_000  # safetensors' own limit
-
-
-def _stylegan2_config(generator: StyleGAN2Generator) -> dict[str, Any]:
-    return generator.config.to_dict()
-
-
-def _stylegan2_from_config(config: dict[str, Any]) -> StyleGAN2Generator:
-    fields = {key: tuple(v) if isinstance(v, list) else v for key, v in config.items()}
-    return StyleGAN2Generator(StyleGAN2Config(**fields))
-
-
-def _biggan_config(generator: BigGANGenerator) -> dict[str, Any]:
-    return {name: getattr(generator, name) for name in _BIGGAN_CONFIG_FIELDS}
-
-
-def _biggan_from_config(config: dict[str, Any]) -> BigGANGenerator:
-    return BigGANGenerator(**config)
-
-
-# kind -> (generator class, config of an instance, instance from a config)
-_KINDS: dict[str, tuple[type[nn.Module], Callable[[Any], dict], Callable[[dict], nn.Module]]] = {
-    "stylegan2": (StyleGAN2Generator, _stylegan2_config, _stylegan2_from_config),
-    "biggan": (BigGANGenerator, _biggan_config, _biggan_from_config),
-}
-
-
-def kind_of(generator: nn.Module) -> str:
-    """The registry kind of a gan_kit generator ('stylegan2' or 'biggan')."""
-    for kind, (cls, _, _) in _KINDS.items():
-        if isinstance(generator, cls):
-            return kind
-    raise UnsupportedCheckpointError(
-        f"gan_kit cannot convert a {type(generator).__name__}; it converts "
-        "StyleGAN2Generator and BigGANGenerator"
-    )
 
 
 def write_converted(
@@ -81,11 +36,10 @@ def write_converted(
 
     from gan_kit import __version__
 
-    kind = kind_of(generator)
     header = {
         "format_version": FORMAT_VERSION,
-        "kind": kind,
-        "config": _KINDS[kind][1](generator),
+        "kind": kind_of(generator),
+        "config": generator.config.to_dict(),
         "gan_kit_version": __version__,
         "source": source,
         "source_sha256": source_sha256,
@@ -147,7 +101,7 @@ def build(path: Path) -> nn.Module:
     if header is None:
         raise UnsupportedCheckpointError(f"{path} is not a gan_kit converted file")
     kind = header.get("kind")
-    known_kind = isinstance(kind, str) and kind in _KINDS
+    known_kind = isinstance(kind, str) and kind in GENERATORS
     if header.get("format_version") != FORMAT_VERSION or not known_kind:
         raise UnsupportedCheckpointError(
             f"{path} is a gan_kit converted file of version {header.get('format_version')} "
@@ -157,7 +111,7 @@ def build(path: Path) -> nn.Module:
     try:
         if not isinstance(header.get("config"), dict):
             raise ValueError("its header has no config")
-        generator = _KINDS[kind][2](header["config"])
+        generator = GENERATORS[kind].from_config(header["config"])
         state = load_file(path, device="cpu")
         generator.load_state_dict(state, strict=True)
     except (SafetensorError, RuntimeError, TypeError, ValueError, KeyError, OSError) as exc:

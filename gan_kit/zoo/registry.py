@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from gan_kit.errors import UnknownModelError
+from gan_kit.generators.kinds import KINDS
 
 SourceKind = Literal["huggingface", "url", "manual", "bundled"]
 
@@ -45,7 +46,7 @@ class ModelEntry:
     """A named pretrained model: enough to choose it, use it well, and fetch it."""
 
     name: str
-    kind: Literal["stylegan2", "biggan"]
+    kind: str  # the generator's kind: one of gan_kit.generators.kinds.KINDS
     resolution: int
     description: str
     licence: str
@@ -53,6 +54,10 @@ class ModelEntry:
     psi_note: str
     layer_groups: dict[str, tuple[int, ...]]
     sources: tuple[Source, ...]
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"{self.name}: unknown kind {self.kind!r}; kinds are {KINDS}")
 
     @property
     def default_source(self) -> Source | None:
