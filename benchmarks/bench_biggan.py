@@ -32,7 +32,7 @@ import torch.nn.functional as F
 
 import gan_kit
 from gan_kit.generators.biggan import BigGANConfig, BigGANGenerator, truncated_z
-from gan_kit.loading.biggan_checkpoints import build_from_state_dict, highcwu_layout
+from gan_kit.loading.biggan_highcwu import build_from_state_dict, highcwu_layout
 
 PUBLISHED_PARAMETER_COUNT = 82_097_604
 GPU_MEMORY_BATCH = 16

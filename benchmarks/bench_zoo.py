@@ -38,7 +38,7 @@ from stylegan2_writers import write_ada_pickle, write_rosinality  # noqa: E402
 import gan_kit  # noqa: E402
 from gan_kit.generators.biggan import BigGANConfig, BigGANGenerator  # noqa: E402
 from gan_kit.generators.stylegan2 import StyleGAN2Config, StyleGAN2Generator  # noqa: E402
-from gan_kit.loading.biggan_checkpoints import highcwu_layout  # noqa: E402
+from gan_kit.loading.biggan_highcwu import highcwu_layout  # noqa: E402
 from gan_kit.loading.converted import write_converted  # noqa: E402
 from gan_kit.loading.stylegan2_tf import tf_networks_from_generator  # noqa: E402
 from gan_kit.loading.tf_network_pickle import (  # noqa: E402

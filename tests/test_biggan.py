@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from biggan_writers import write_tensor_bundle
+from tf_bundle_writer import write_tensor_bundle
 
 import gan_kit
 from gan_kit.errors import (
@@ -21,8 +21,9 @@ from gan_kit.errors import (
     UnsupportedCheckpointError,
 )
 from gan_kit.generators.biggan import BigGANConfig, BigGANGenerator, truncated_z
-from gan_kit.loading.biggan_checkpoints import build_from_state_dict, largest_singular_value
-from gan_kit.loading.tf_bundle import TensorBundle, crc32c, find_prefix
+from gan_kit.loading.biggan_highcwu import build_from_state_dict, largest_singular_value
+from gan_kit.loading.crc32c import crc32c
+from gan_kit.loading.tf_bundle import TensorBundle, find_prefix
 
 TOLERANCE = 1e-4
 EMA = "/ExponentialMovingAverage"

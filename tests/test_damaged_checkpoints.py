@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from biggan_writers import write_tensor_bundle
 from stylegan2_writers import rosinality_state_dict, write_ada_pickle, write_rosinality
+from tf_bundle_writer import write_tensor_bundle
 
 import gan_kit
 from gan_kit.errors import (

@@ -13,7 +13,7 @@ import torch
 
 import gan_kit
 import gan_kit.demo.train as train_module
-from gan_kit.demo.export import highcwu_state_dict, verify_export, write_biggan
+from gan_kit.demo.export import verify_export
 from gan_kit.demo.faces import IMAGE_SIZE, NUM_CLASSES, draw_face, face_batch, to_tensor
 from gan_kit.demo.train import (
     MAX_FILE_BYTES,
@@ -23,7 +23,8 @@ from gan_kit.demo.train import (
     main,
 )
 from gan_kit.generators.biggan import BigGANConfig, BigGANGenerator
-from gan_kit.loading.biggan_checkpoints import highcwu_layout, largest_singular_value
+from gan_kit.loading.biggan_highcwu import highcwu_layout, largest_singular_value
+from gan_kit.loading.biggan_highcwu_writer import highcwu_state_dict, write_highcwu
 
 CPU = torch.device("cpu")
 
@@ -176,7 +177,7 @@ def test_biggan_export_has_exactly_the_highcwu_keys_and_shapes() -> None:
 def test_biggan_export_round_trips_through_gan_kit_load(tmp_path: Path) -> None:
     generator = _random_normalised_biggan(128, seed=1)
     path = tmp_path / "pytorch_model.bin"
-    write_biggan(path, generator, statistics_batches=3)
+    write_highcwu(path, generator, statistics_batches=3)
     assert verify_export(path, generator) < 1e-4
     with torch.no_grad():
         generator.final_norm.mean.add_(0.5)  # the check notices other BN statistics

@@ -39,7 +39,7 @@ from PIL import Image
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from gan_kit.demo.export import verify_export, write_biggan
+from gan_kit.demo.export import verify_export
 from gan_kit.demo.faces import NUM_CLASSES, face_batch, to_tensor
 from gan_kit.demo.networks import (
     MAPPING_LR_MULTIPLIER,
@@ -52,6 +52,7 @@ from gan_kit.demo.networks import (
 from gan_kit.demo.weights import inference_copy, update_ema
 from gan_kit.generators.biggan import BigGANGenerator
 from gan_kit.generators.stylegan2 import StyleGAN2Generator
+from gan_kit.loading.biggan_highcwu_writer import write_highcwu
 from gan_kit.loading.stylegan2_tf import write_generator
 
 __all__ = [
@@ -261,7 +262,7 @@ class BigGANRecipe(_Recipe):
         return generator(z.repeat(NUM_CLASSES, 1), classes) * 2 - 1
 
     def export(self, path: Path, generator: BigGANGenerator) -> None:
-        write_biggan(path, generator, self.statistics_batches)
+        write_highcwu(path, generator, self.statistics_batches)
 
 
 RECIPES: dict[str, type[_Recipe]] = {

@@ -9,7 +9,7 @@ BN has no "+1" on gamma. Self-attention follows one block (B5), then BN -> ReLU 
 conv -> (tanh + 1) / 2.
 
 The weights held here are final: the spectral norm was divided out once at load time
-(see `gan_kit.loading.biggan_checkpoints`), so a forward pass is plain convolutions.
+(see `gan_kit.loading.biggan_highcwu`), so a forward pass is plain convolutions.
 Zero-insertion unpool + 3x3 conv runs as one stride-2 transposed conv (4x fewer
 multiply-adds), and the 1x1 shortcut runs before the unpool (again 4x fewer).
 """

@@ -10,7 +10,8 @@ from torch import nn
 
 from gan_kit.loading import (
     ada_pickle,
-    biggan_checkpoints,
+    biggan_highcwu,
+    biggan_tf,
     converted,
     rosinality,
     stylegan2_tf,
@@ -38,13 +39,13 @@ CHECKPOINT_FORMATS: tuple[CheckpointFormat, ...] = (
     ),
     CheckpointFormat(
         "anime BigGAN (run39) PyTorch state dict (HighCWu/anime-biggan-pytorch layout)",
-        biggan_checkpoints.recognises_torch_file,
-        biggan_checkpoints.build_from_torch_file,
+        biggan_highcwu.recognises_torch_file,
+        biggan_highcwu.build_from_torch_file,
     ),
     CheckpointFormat(
         "anime BigGAN (run39) TF checkpoint (folder, prefix or .index)",
-        biggan_checkpoints.recognises_tf_checkpoint,
-        biggan_checkpoints.build_from_tf_checkpoint,
+        biggan_tf.recognises_tf_checkpoint,
+        biggan_tf.build_from_tf_checkpoint,
     ),
     CheckpointFormat(
         "gan_kit converted file (safetensors + JSON config, from gan_kit.convert)",

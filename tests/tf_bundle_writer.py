@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gan_kit.loading.tf_bundle import masked_crc32c
+from gan_kit.loading.crc32c import masked_crc32c
 
 _TF_DTYPES = {np.dtype("float32"): 1, np.dtype("int32"): 3, np.dtype("int64"): 9}
 _TABLE_MAGIC = 0xDB4775248B80FB57
