@@ -25,11 +25,9 @@ from gan_kit.explore import (
     sample_grid,
     save_animation,
 )
-from gan_kit.loading import load
 from gan_kit.recipes import Recipe, recipe_from_png
-from gan_kit.zoo import convert, models
-
-__version__ = "0.1.0"
+from gan_kit.version import __version__
+from gan_kit.zoo import convert, load, models
 
 __all__ = [
     "CheckpointMismatchError",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Literal
 
@@ -20,6 +20,7 @@ from gan_kit.generators.kinds import KINDS
 from gan_kit.generators.stylegan2 import NOISE_MODES
 from gan_kit.latents.classes import ClassChoice
 from gan_kit.values import is_number, is_whole_number
+from gan_kit.version import __version__
 
 RECIPE_KEY = "gan_kit.recipe"
 Axis = Literal["seed", "psi", "class"]
@@ -94,12 +95,6 @@ _RECIPE_FIELDS: FieldRules = {
 }
 
 
-def _gan_kit_version() -> str:
-    from gan_kit import __version__
-
-    return __version__
-
-
 @dataclass(frozen=True)
 class Recipe:
     """How a grid image was made.
@@ -125,7 +120,7 @@ class Recipe:
     layers: tuple[str, ...] | None = None
     sources: tuple[int, ...] | None = None
     labels: bool = True
-    gan_kit_version: str = field(default_factory=_gan_kit_version)
+    gan_kit_version: str = __version__
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)

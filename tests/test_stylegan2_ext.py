@@ -218,6 +218,9 @@ def test_tadne_from_the_hub_matches_its_pickle(weights, tmp_path, monkeypatch):
     assert (images(from_hub) - images(gan_kit.load(pickle_path, device="cpu"))).abs().max() <= 1e-5
     again = gan_kit.load("tadne-512", device="cpu")  # from the converted cache
     assert again.config.normalize_z is False and torch.equal(images(again), images(from_hub))
+    by_address = gan_kit.load(f"hf://{source.location}/{source.filename}", device="cpu")
+    assert by_address.config.normalize_z is False  # the registry's setting for that file
+    assert torch.equal(images(by_address), images(from_hub))
 
     # A conversion cached before the registry said so (z normalised) is corrected on load.
     stale = gan_kit.load(pt_path, device="cpu")  # by path: rosinality's reading

@@ -24,6 +24,7 @@ from gan_kit.errors import (
     CorruptCheckpointError,
     DownloadError,
     GanKitError,
+    InvalidInputError,
     UnknownModelError,
     UnsupportedCheckpointError,
 )
@@ -116,6 +117,32 @@ def test_a_hugging_face_model_loads_offline_from_the_hub_cache_then_from_its_con
     shutil.rmtree(caches["hub"])  # the second load needs only the converted file
     second = gan_kit.load("anime-biggan-256", device="cpu")
     assert torch.equal(biggan_images(second), expected)
+
+
+def test_hf_addresses_load_through_the_hub_cache(caches, conformance_dir, monkeypatch):
+    published = conformance_dir / "biggan_tiny.bin"
+    hand_built_hub_cache(caches["hub"], HF_REPO, HF_FILE, published)
+    pickle = conformance_dir / "stylegan2_tiny_tf.pkl"
+    hand_built_hub_cache(caches["hub"], "someone/tiny-gans", "nested/g.pkl", pickle)
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+
+    # A registered model's own file is that model: its settings and its converted cache.
+    by_address = gan_kit.load(f"hf://{HF_REPO}/{HF_FILE}", device="cpu")
+    assert torch.equal(biggan_images(by_address), biggan_images(gan_kit.load(published, "cpu")))
+    assert converted_cache_path("anime-biggan-256").is_file()
+
+    address = "hf://someone/tiny-gans/nested/g.pkl"  # any other file: cached by its address
+    generator = gan_kit.load(address, device="cpu")
+    expected = stylegan2_images(gan_kit.load(pickle, device="cpu"))
+    assert torch.equal(stylegan2_images(generator), expected)
+    header = converted.read_header(converted_cache_path(address))
+    assert header["source"] == address
+    assert header["source_sha256"] == hashlib.sha256(pickle.read_bytes()).hexdigest()
+
+    with pytest.raises(InvalidInputError, match=r"'hf://someone/tiny-gans' is not a Hugging"):
+        gan_kit.load("hf://someone/tiny-gans")
+    with pytest.raises(DownloadError, match=r"someone/tiny-gans/other.pkl is not in the Hugging"):
+        gan_kit.load("hf://someone/tiny-gans/other.pkl")
 
 
 @pytest.mark.parametrize("switch", ["HF_HUB_OFFLINE", "GAN_KIT_OFFLINE"])

@@ -11,8 +11,8 @@ from gan_kit.explore.base import Explorer
 from gan_kit.explore.biggan import BigGANExplorer
 from gan_kit.explore.stylegan2 import StyleGAN2Explorer
 from gan_kit.generators.kinds import kind_of
-from gan_kit.loading import load
-from gan_kit.loading.recognise import checkpoint_exists
+from gan_kit.loading import checkpoint_exists
+from gan_kit.zoo import load
 
 EXPLORERS: dict[str, type[Explorer]] = {
     explorer_type.kind: explorer_type for explorer_type in (StyleGAN2Explorer, BigGANExplorer)

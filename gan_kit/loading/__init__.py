@@ -1,32 +1,11 @@
-"""`gan_kit.load`: find a checkpoint (zoo name, URL or path), recognise it, build its generator."""
+"""Checkpoint files and formats: recognising a file's format from its contents, the safe
+unpickler, and one reader (and where published that way, a writer) per format. Names,
+URLs, downloads and caches are the zoo's (`gan_kit.zoo`, where `gan_kit.load` lives).
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+from gan_kit.loading.formats import CHECKPOINT_FORMATS, CheckpointFormat
+from gan_kit.loading.recognise import build_from_file, checkpoint_exists
 
-import torch
-from torch import nn
-
-from gan_kit.devices import resolve_device
-from gan_kit.zoo.resolve import open_reference
-
-__all__ = ["load"]
-
-
-def load(reference: str | Path, device: str | torch.device | None = None) -> nn.Module:
-    """Load a generator onto `device`, in eval mode, without gradients.
-
-    `reference` is one of:
-    - a model name from `gan_kit.models()` (e.g. "tadne-512"): downloaded into the cache
-      the first time (Hugging Face files through huggingface_hub's cache), then converted
-      to gan_kit's safetensors format, which later loads read instead, without pickle;
-    - an http(s) URL: downloaded (resumed, verified) and converted the same way;
-    - a local path: an NVIDIA TF pickle (`(G, D, Gs)`, the generator built is `Gs`), a
-      PyTorch state dict, a TF checkpoint (folder or prefix), or a gan_kit converted file;
-      the format is read from the file itself, not its name.
-    `device=None` picks CUDA when available, else the CPU.
-    """
-    target = resolve_device(device)
-    generator = open_reference(reference)
-    generator.requires_grad_(False)
-    return generator.eval().to(target)
+__all__ = ["CHECKPOINT_FORMATS", "CheckpointFormat", "build_from_file", "checkpoint_exists"]

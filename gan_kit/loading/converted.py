@@ -20,6 +20,7 @@ from torch import nn
 from gan_kit.errors import CorruptCheckpointError, ExportError, UnsupportedCheckpointError
 from gan_kit.files import atomic_path, make_folder, read_head
 from gan_kit.generators.kinds import GENERATORS, kind_of
+from gan_kit.version import __version__
 
 METADATA_KEY = "gan_kit"
 FORMAT_VERSION = 1
@@ -33,8 +34,6 @@ def write_converted(
     """Write `generator` to `path` in the converted format, atomically (temp file + rename)."""
     from safetensors import SafetensorError
     from safetensors.torch import save_file
-
-    from gan_kit import __version__
 
     header = {
         "format_version": FORMAT_VERSION,

@@ -1,8 +1,9 @@
-"""The model zoo: named pretrained models, their sources, downloads and caches."""
+"""The model zoo and `gan_kit.load`: named pretrained models, their sources, downloads and
+caches, on top of `gan_kit.loading` (files and formats)."""
 
 from gan_kit.zoo.download import cache_dir, download_url, hf_hub_file, offline
 from gan_kit.zoo.registry import MODELS, ModelEntry, Source, get_model, models
-from gan_kit.zoo.resolve import convert, converted_cache_path
+from gan_kit.zoo.resolve import convert, converted_cache_path, load
 
 __all__ = [
     "MODELS",
@@ -14,6 +15,7 @@ __all__ = [
     "download_url",
     "get_model",
     "hf_hub_file",
+    "load",
     "models",
     "offline",
 ]

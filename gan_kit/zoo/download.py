@@ -1,10 +1,11 @@
 """Fetch checkpoint files into a local cache: Hugging Face files and plain URLs.
 
-Hugging Face files go through huggingface_hub's own cache (shared with every other
-library). Plain URLs are downloaded into `cache_dir()/downloads`: resumed with HTTP Range
-after a dropped connection, retried a bounded number of times, shown with a tqdm.auto bar
-(which renders in notebooks), checked for size and sha256 when those are known, and
-renamed into place only when complete, so the cache never holds a partial file.
+Hugging Face files (`hf://org/repo/path/to/file`) go through huggingface_hub's own cache
+(shared with every other library). Plain URLs are downloaded into `cache_dir()/downloads`:
+resumed with HTTP Range after a dropped connection, retried a bounded number of times,
+shown with a tqdm.auto bar (which renders in notebooks), checked for size and sha256 when
+those are known, and renamed into place only when complete, so the cache never holds a
+partial file.
 
 Offline (`GAN_KIT_OFFLINE=1` or `HF_HUB_OFFLINE=1`), only cached files are used.
 """
@@ -23,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from gan_kit.errors import DownloadError, ExportError
+from gan_kit.errors import DownloadError, ExportError, InvalidInputError
 from gan_kit.files import make_folder
 
 _CHUNK = 1 << 20
@@ -204,6 +205,30 @@ def _verify(url: str, path: Path, size: int | None, sha256: str | None) -> None:
             f"{url} has sha256 {actual}, expected {sha256}: the file is damaged or not the "
             "published one; nothing was kept, try again"
         )
+
+
+HF_SCHEME = "hf://"
+
+
+def is_hf_address(reference: object) -> bool:
+    """Whether `reference` is an `hf://org/repo/path/to/file` address (a str)."""
+    return isinstance(reference, str) and reference.startswith(HF_SCHEME)
+
+
+def hf_address(repo_id: str, filename: str) -> str:
+    """The `hf://` address of the file `filename` of the Hugging Face model repo `repo_id`."""
+    return f"{HF_SCHEME}{repo_id}/{filename}"
+
+
+def hf_address_parts(address: str) -> tuple[str, str]:
+    """(repo id, file name in the repo) of an `hf://org/repo/path/to/file` address."""
+    parts = address.removeprefix(HF_SCHEME).split("/")
+    if len(parts) < 3 or not all(parts):
+        raise InvalidInputError(
+            f"{address!r} is not a Hugging Face file address: write hf://ORG/REPO/FILE "
+            "(the file's path in the repo, e.g. hf://public-data/TADNE/models/x.pt)"
+        )
+    return "/".join(parts[:2]), "/".join(parts[2:])
 
 
 def hf_hub_file(repo_id: str, filename: str, *, revision: str | None = None) -> Path:

@@ -1,8 +1,10 @@
-"""Turn what the user typed (zoo name, URL, local path) into a generator, via the caches.
+"""`gan_kit.load`: turn what the user typed (zoo name, URL, `hf://` address, local path)
+into a generator, via the caches.
 
-Names and URLs are fetched once (see `gan_kit.zoo.download`) and converted to gan_kit's
-safetensors format under `cache_dir()/converted`; later loads read only that file, so
-they are fast, work offline and unpickle nothing. Local paths are read where they are.
+Names, URLs and `hf://` addresses are fetched once (see `gan_kit.zoo.download`) and
+converted to gan_kit's safetensors format under `cache_dir()/converted`; later loads read
+only that file, so they are fast, work offline and unpickle nothing. Local paths are read
+where they are, by `gan_kit.loading` (which knows files and formats, nothing of names).
 """
 
 from __future__ import annotations
@@ -15,17 +17,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
 from torch import nn
 
+from gan_kit.devices import resolve_device
 from gan_kit.errors import (
     CheckpointNotFoundError,
     DownloadError,
     ExportError,
     GanKitError,
 )
-from gan_kit.loading import converted
-from gan_kit.loading.recognise import build_from_file, checkpoint_exists
-from gan_kit.zoo.download import cache_dir, download_url, hf_hub_file, sha256_of
+from gan_kit.loading import build_from_file, checkpoint_exists, converted
+from gan_kit.zoo.download import (
+    cache_dir,
+    download_url,
+    hf_address,
+    hf_address_parts,
+    hf_hub_file,
+    is_hf_address,
+    sha256_of,
+)
 from gan_kit.zoo.registry import MODELS, ModelEntry, Source, get_model
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -39,25 +50,45 @@ class _Opened:
 
 
 def is_url(reference: object) -> bool:
+    """Whether `reference` is an http(s) URL (a str)."""
     return isinstance(reference, str) and reference.startswith(("http://", "https://"))
 
 
 def converted_cache_path(reference: str) -> Path:
-    """Where the converted copy of a zoo name or URL is cached."""
-    if is_url(reference):
-        key = "url-" + hashlib.sha256(reference.encode()).hexdigest()[:16]
+    """Where the converted copy of a zoo name, URL or `hf://` address is cached."""
+    if is_url(reference) or is_hf_address(reference):
+        scheme = "url" if is_url(reference) else "hf"
+        key = f"{scheme}-{hashlib.sha256(reference.encode()).hexdigest()[:16]}"
     else:
         key = get_model(reference).name
     return cache_dir() / "converted" / f"{key}{converted.SUFFIX}"
 
 
-def open_reference(reference: str | Path) -> nn.Module:
-    """The generator named by `reference` (see `gan_kit.load`), on the CPU."""
-    return _open(reference).generator
+def load(reference: str | Path, device: str | torch.device | None = None) -> nn.Module:
+    """Load a generator onto `device`, in eval mode, without gradients.
+
+    `reference` is one of:
+    - a model name from `gan_kit.models()` (e.g. "tadne-512"): downloaded into the cache
+      the first time (Hugging Face files through huggingface_hub's cache), then converted
+      to gan_kit's safetensors format, which later loads read instead, without pickle;
+    - an http(s) URL or an `hf://org/repo/path/to/file` address (a file of a Hugging Face
+      model repo): downloaded (resumed, verified) and converted the same way; the address
+      of a registered model's file gets that model's settings too;
+    - a local path: an NVIDIA TF pickle (`(G, D, Gs)`, the generator built is `Gs`), a
+      PyTorch state dict, a TF checkpoint (folder or prefix), or a gan_kit converted file;
+      the format is read from the file itself, not its name.
+    `device` is "cpu", "cuda", "cuda:N" or a torch.device; None picks CUDA when available,
+    else the CPU.
+    """
+    target = resolve_device(device)
+    generator = _open(reference).generator
+    generator.requires_grad_(False)
+    return generator.eval().to(target)
 
 
 def convert(source: str | Path, destination: str | Path) -> Path:
-    """Convert `source` (name, URL or path) to gan_kit's safetensors format at `destination`.
+    """Convert `source` (name, URL, `hf://` address or path) to gan_kit's safetensors format
+    at `destination` (a file path; its folder is created).
 
     The converted file loads with `gan_kit.load(destination)`, without pickle, and gives
     bit-identical images. Returns the destination path.
@@ -70,8 +101,16 @@ def convert(source: str | Path, destination: str | Path) -> Path:
 
 
 def _open(reference: str | Path) -> _Opened:
-    if is_url(reference):
-        return _through_cache(reference, reference, lambda: download_url(reference))
+    if is_url(reference) or is_hf_address(reference):
+        registered = registered_source(reference)
+        if registered is not None and registered[1] is registered[0].default_source:
+            return _open_model(registered[0])  # the model's own file: the model's cache
+        spec = None if registered is None else registered[1]
+        if is_url(reference):
+            return _through_cache(reference, reference, _url_fetcher(reference, spec), spec)
+        repo_id, filename = hf_address_parts(reference)
+        fetch = lambda: hf_hub_file(repo_id, filename)  # noqa: E731
+        return _through_cache(reference, reference, fetch, spec)
     if isinstance(reference, str) and reference in MODELS:
         return _open_model(MODELS[reference])
     path = Path(reference).expanduser()
@@ -122,13 +161,32 @@ def source_filename(source: Source) -> str:
 def _fetcher(source: Source) -> Callable[[], Path]:
     if source.kind == "huggingface":
         return lambda: hf_hub_file(source.location, source.filename)
-    return lambda: download_url(source.location, sha256=source.sha256, size=source.size)
+    return _url_fetcher(source.location, source)
+
+
+def _url_fetcher(url: str, spec: Source | None) -> Callable[[], Path]:
+    if spec is None:
+        return lambda: download_url(url)
+    return lambda: download_url(url, sha256=spec.sha256, size=spec.size)
 
 
 def _describe(source: Source) -> str:
+    """The address of a source: `hf://...` for Hugging Face files, else its location."""
     if source.kind == "huggingface":
-        return f"hf://{source.location}/{source.filename}"
+        return hf_address(source.location, source.filename)
     return source.location
+
+
+def registered_source(address: str) -> tuple[ModelEntry, Source] | None:
+    """The registered model, and its source, published at `address` (a URL or `hf://`
+    address); None for an address the registry does not list."""
+    downloadable = (
+        (entry, source)
+        for entry in MODELS.values()
+        for source in entry.sources
+        if source.kind in ("huggingface", "url")
+    )
+    return next((pair for pair in downloadable if _describe(pair[1]) == address), None)
 
 
 def _manual_instructions(entry: ModelEntry, local: Path) -> str:
