@@ -24,6 +24,7 @@ from gan_kit.generators.biggan import BigGANConfig, BigGANGenerator, truncated_z
 from gan_kit.loading.biggan_highcwu import build_from_state_dict, largest_singular_value
 from gan_kit.loading.crc32c import crc32c
 from gan_kit.loading.tf_bundle import TensorBundle, find_prefix
+from gan_kit.zoo import StandingStatisticsCache
 
 TOLERANCE = 1e-4
 EMA = "/ExponentialMovingAverage"
@@ -282,11 +283,10 @@ def test_full_size_generator_has_the_published_parameter_count():
 
 
 @pytest.fixture()
-def bin_copy(biggan_checkpoint: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "weights" / "pytorch_model.bin"
-    copy.parent.mkdir()
-    shutil.copyfile(biggan_checkpoint, copy)
-    return copy
+def stats_cache(tmp_path: Path, monkeypatch) -> StandingStatisticsCache:
+    """The zoo's cache of standing statistics, under a fresh GAN_KIT_CACHE."""
+    monkeypatch.setenv("GAN_KIT_CACHE", str(tmp_path / "gan_kit"))
+    return StandingStatisticsCache()
 
 
 def fc_moments(state_dict, z_batches) -> tuple[torch.Tensor, torch.Tensor]:
@@ -304,14 +304,15 @@ def fc_moments(state_dict, z_batches) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 def test_recompute_standing_stats_and_reuse_the_cache(
-    bin_copy, state_dict, biggan_reference, monkeypatch
+    biggan_checkpoint, state_dict, biggan_reference, stats_cache, tmp_path, monkeypatch
 ):
-    G = gan_kit.load(bin_copy, device="cpu")
+    G = gan_kit.load(biggan_checkpoint, device="cpu")
     before = images(G, biggan_reference["z"][:1], torch.tensor([1]))
     settings = {"n_samples": 8, "truncation": 0.5, "batch_size": 4, "seed": 3}
-    cache = G.recompute_standing_stats(**settings, progress=False)
-    assert cache == bin_copy.parent / "pytorch_model.bin.standing_stats-n8-t0.5-b4-seed3.pt"
-    assert sorted(p.name for p in bin_copy.parent.iterdir()) == sorted([bin_copy.name, cache.name])
+    G.recompute_standing_stats(**settings, progress=False, cache=stats_cache)
+    key = G.standing_statistics_key(**settings)
+    assert key.endswith("-n8-t0.5-b4-seed3")
+    assert [p.name for p in (tmp_path / "gan_kit" / "standing_stats").iterdir()] == [f"{key}.pt"]
 
     sampler = torch.Generator().manual_seed(3)
     z_batches = []
@@ -325,20 +326,40 @@ def test_recompute_standing_stats_and_reuse_the_cache(
     after = images(G, biggan_reference["z"][:1], torch.tensor([1]))
     assert max_error(before, after) > 1e-3
 
-    # A fresh load with the same arguments reads the cache instead of sampling.
-    reloaded = gan_kit.load(bin_copy, device="cpu")
+    # A fresh load with the same arguments reads the cache instead of sampling; its key
+    # does not depend on the statistics in use, nor on where the weights came from.
+    reloaded = gan_kit.load(biggan_checkpoint.parent / "biggan_tiny_tf", device="cpu")
+    assert reloaded.standing_statistics_key(**settings) == key
 
     def fail(*args, **kwargs):
         raise AssertionError("recomputed instead of reading the cache")
 
-    monkeypatch.setattr(reloaded, "_collect_standing_stats", fail)
-    assert reloaded.recompute_standing_stats(**settings, progress=False) == cache
+    monkeypatch.setattr(reloaded, "collect_standing_statistics", fail)
+    reloaded.recompute_standing_stats(**settings, progress=False, cache=stats_cache)
     assert max_error(images(reloaded, biggan_reference["z"][:1], torch.tensor([1])), after) == 0
     with pytest.raises(AssertionError, match="recomputed"):
-        reloaded.recompute_standing_stats(**{**settings, "seed": 4}, progress=False)
+        reloaded.recompute_standing_stats(**{**settings, "seed": 4}, progress=False, cache={})
 
 
-def test_standing_stats_cache_is_written_atomically(state_dict, tmp_path, monkeypatch):
+def test_any_mapping_caches_standing_stats_by_weights_and_settings(state_dict):
+    G = build_from_state_dict(state_dict)
+    memory: dict = {}
+    G.recompute_standing_stats(4, batch_size=4, progress=False, cache=memory)
+    (key,) = memory
+    assert key == G.standing_statistics_key(4, 1.0, 4, 0)
+    fresh = build_from_state_dict(state_dict)
+    fresh.recompute_standing_stats(4, batch_size=4, progress=False)
+    for name, module in fresh.standing_statistics_modules().items():
+        assert torch.equal(module.mean, memory[key][name]["mean"])
+    other = build_from_state_dict(
+        {**state_dict, "noise_fc.module.bias": state_dict["noise_fc.module.bias"] + 1}
+    )
+    assert other.standing_statistics_key(4, 1.0, 4, 0) != key  # other weights, other key
+    with pytest.raises(InvalidInputError, match="of another BigGAN"):
+        G.set_standing_statistics({"final_norm": memory[key]["final_norm"]})
+
+
+def test_standing_stats_cache_is_written_atomically(state_dict, stats_cache, monkeypatch):
     G = build_from_state_dict(state_dict)
     real_save = torch.save
 
@@ -347,23 +368,30 @@ def test_standing_stats_cache_is_written_atomically(state_dict, tmp_path, monkey
         raise OSError("disk full")
 
     monkeypatch.setattr(torch, "save", save_then_fail)
-    with pytest.warns(UserWarning, match="could not be cached.*disk full"):
-        assert (
-            G.recompute_standing_stats(4, batch_size=4, progress=False, cache_dir=tmp_path) is None
-        )
-    assert list(tmp_path.iterdir()) == []  # no partial cache, no temporary file left
+    with pytest.warns(UserWarning, match="in use but could not be cached.*disk full"):
+        G.recompute_standing_stats(4, batch_size=4, progress=False, cache=stats_cache)
+    assert list(stats_cache.folder.iterdir()) == []  # no partial cache, no temporary file left
     monkeypatch.setattr(torch, "save", real_save)
-    cache = G.recompute_standing_stats(4, batch_size=4, progress=False, cache_dir=tmp_path)
-    assert list(tmp_path.iterdir()) == [cache]
+    G.recompute_standing_stats(4, batch_size=4, progress=False, cache=stats_cache)
+    assert list(stats_cache.folder.iterdir()) == [
+        stats_cache.path(G.standing_statistics_key(4, 1.0, 4, 0))
+    ]
 
 
-def test_standing_stats_fall_back_to_the_user_cache(bin_copy, tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "user-cache"))
-    G = gan_kit.load(bin_copy, device="cpu")
-    G.checkpoint_path = bin_copy / "not-a-folder"  # its "folder" is a file: not writable
-    cache = G.recompute_standing_stats(4, batch_size=4, progress=False)
-    assert cache.parent == tmp_path / "user-cache" / "gan_kit" / "standing_stats"
-    assert cache.is_file()
+def test_a_damaged_or_unwritable_stats_cache_is_not_fatal(state_dict, stats_cache, tmp_path):
+    G = build_from_state_dict(state_dict)
+    key = G.standing_statistics_key(4, 1.0, 4, 0)
+    stats_cache.folder.mkdir(parents=True)
+    stats_cache.path(key).write_bytes(b"not a torch file")
+    with pytest.warns(UserWarning, match="ignoring unreadable standing statistics"):
+        G.recompute_standing_stats(4, batch_size=4, progress=False, cache=stats_cache)
+    assert stats_cache.get(key) is not None  # recomputed and kept
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    with pytest.warns(UserWarning, match="set GAN_KIT_CACHE to a writable folder"):
+        G.recompute_standing_stats(
+            4, batch_size=4, progress=False, cache=StandingStatisticsCache(blocker / "stats")
+        )
 
 
 def test_standing_stats_need_whole_batches(generator):
@@ -518,12 +546,15 @@ def test_tf_variable_of_the_wrong_shape_is_named(tf_arrays, tmp_path):
 
 
 def test_folder_of_several_tf_checkpoints_asks_for_a_prefix(tf_arrays, tmp_path):
+    bias = f"generator/final_conv/bias{EMA}"
     for step in (1, 2):
-        write_tensor_bundle(tmp_path / f"model.ckpt-{step}", tf_arrays)
+        shifted = {**tf_arrays, bias: tf_arrays[bias] + step}  # two different checkpoints
+        write_tensor_bundle(tmp_path / f"model.ckpt-{step}", shifted)
     with pytest.raises(UnsupportedCheckpointError, match=r"model\.ckpt-1, model\.ckpt-2.*prefix"):
         gan_kit.load(tmp_path)
     (tmp_path / "checkpoint").write_text('model_checkpoint_path: "/elsewhere/model.ckpt-2"\n')
-    assert gan_kit.load(tmp_path, device="cpu").checkpoint_path == tmp_path / "model.ckpt-2"
+    named = gan_kit.load(tmp_path, device="cpu").final_conv.bias
+    assert torch.equal(named, torch.from_numpy(tf_arrays[bias] + 2))
 
 
 def test_tf_checkpoint_of_another_model(tmp_path):

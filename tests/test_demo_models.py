@@ -26,10 +26,11 @@ from gan_kit.errors import CheckpointNotFoundError, InvalidInputError
 from gan_kit.explore.animation import save_animation
 from gan_kit.generators.biggan import BigGANGenerator
 from gan_kit.generators.stylegan2 import StyleGAN2Generator
-from gan_kit.zoo import MODELS
+from gan_kit.zoo import MODELS, StandingStatisticsCache
 from gan_kit.zoo.resolve import bundled_path
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets" / "demo"
+ASSETS_BEFORE = [path.name for path in ASSETS.iterdir()]
 
 
 @pytest.fixture(autouse=True)
@@ -78,10 +79,11 @@ def test_demo_models_load_by_name_offline_from_the_shipped_files(
 
 def test_demo_biggan_caches_its_statistics_in_the_cache_not_the_package(offline):
     generator = gan_kit.load("demo-biggan", device="cpu")
-    written = generator.recompute_standing_stats(n_samples=8, batch_size=8, progress=False)
-    assert written is not None and written.parent == offline / "bundled"
-    assert written.name.startswith("demo-biggan.pt.standing_stats-")
-    assert not list(ASSETS.glob("*standing_stats*"))
+    cache = StandingStatisticsCache()
+    generator.recompute_standing_stats(n_samples=8, batch_size=8, progress=False, cache=cache)
+    key = generator.standing_statistics_key(n_samples=8, truncation=1.0, batch_size=8, seed=0)
+    assert list((offline / "standing_stats").iterdir()) == [cache.path(key)]
+    assert sorted(path.name for path in ASSETS.iterdir()) == sorted(ASSETS_BEFORE)
 
 
 def test_a_missing_bundled_file_says_what_to_do(monkeypatch):

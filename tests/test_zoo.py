@@ -112,7 +112,6 @@ def test_a_hugging_face_model_loads_offline_from_the_hub_cache_then_from_its_con
     assert header["kind"] == "biggan" and header["config"]["ch"] == 4
     assert header["source_sha256"] == hashlib.sha256(published.read_bytes()).hexdigest()
     assert header["source"] == f"hf://{HF_REPO}/{HF_FILE}"
-    assert first.checkpoint_path == cached  # its standing-stats cache goes beside it
 
     shutil.rmtree(caches["hub"])  # the second load needs only the converted file
     second = gan_kit.load("anime-biggan-256", device="cpu")

@@ -18,13 +18,10 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import os
-import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import torch
@@ -32,13 +29,14 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gan_kit.errors import InvalidInputError
-from gan_kit.files import atomic_path
 from gan_kit.latents.truncation import redraw_outside
 
 __all__ = [
     "CHANNEL_MULTIPLIERS",
     "BigGANConfig",
     "BigGANGenerator",
+    "StandingStats",
+    "StatisticsCache",
     "truncated_z",
 ]
 
@@ -52,6 +50,16 @@ CHANNEL_MULTIPLIERS: dict[int, tuple[int, ...]] = {
 }
 BN_EPSILON = 1e-5
 TRUNCATION_BOUND = 2.0
+StandingStats = dict[str, dict[str, Tensor]]  # BN module name -> {"mean": ..., "var": ...}
+
+
+class StatisticsCache(Protocol):
+    """Where `recompute_standing_stats` looks up and keeps standing statistics, by key: a
+    dict works; `gan_kit.zoo.StandingStatisticsCache` keeps them as files."""
+
+    def get(self, key: str) -> StandingStats | None: ...
+
+    def __setitem__(self, key: str, stats: StandingStats) -> None: ...
 
 
 def truncated_z(
@@ -277,7 +285,6 @@ class BigGANGenerator(nn.Module):
         ch, n_class, chunk_size = config.ch, config.n_class, config.chunk_size
         attention_block = config.attention_block
         channels = [ch * m for m in CHANNEL_MULTIPLIERS[config.resolution]]
-        self.checkpoint_path: Path | None = None  # set by the loaders; names the stats cache
 
         condition_dim = chunk_size + config.embed_dim
         self.class_embedding = nn.Linear(n_class, config.embed_dim, bias=False)
@@ -445,61 +452,50 @@ class BigGANGenerator(nn.Module):
         batch_size: int = 32,
         seed: int = 0,
         progress: bool = True,
-        cache_dir: str | Path | None = None,
-    ) -> Path | None:
+        cache: StatisticsCache | None = None,
+    ) -> None:
         """Re-estimate every BN mean/var from `n_samples` random samples and use them.
 
         Samples are `truncated_z(truncation)` latents with uniform random classes, drawn
         from `seed`, in batches of `batch_size` (the estimate is the average of the batch
         moments, as compare_gan's standing statistics). The published statistics came from
         only 64 untruncated samples: statistics from the distribution you sample with are
-        better. The result is cached in `cache_dir`, by default beside the checkpoint
-        (falling back to ~/.cache/gan_kit when that folder is not writable), and the same
-        arguments reuse it. Returns the cache file, or None when nothing was cached (no
-        checkpoint path and no cache_dir). Costs about n_samples forward passes.
+        better. Costs about `n_samples` forward passes (`progress` shows a bar), unless
+        `cache` (e.g. `gan_kit.zoo.StandingStatisticsCache()`, under GAN_KIT_CACHE) holds
+        them already under `standing_statistics_key(...)`; what is computed is put there.
         """
+        key = self.standing_statistics_key(n_samples, truncation, batch_size, seed)
+        stats = None if cache is None else cache.get(key)
+        if stats is None or not self._fits(stats):
+            stats = self.collect_standing_statistics(
+                n_samples, truncation, batch_size, seed, progress
+            )
+            if cache is not None:
+                cache[key] = stats
+        self.set_standing_statistics(stats)
+
+    def standing_statistics_key(
+        self, n_samples: int, truncation: float, batch_size: int, seed: int
+    ) -> str:
+        """What identifies the statistics of these settings for these weights: a short hash
+        of a few weights (so they are never applied to another model) and the settings."""
+        digest = hashlib.sha1()
+        for tensor in (self.noise_fc.bias, self.final_conv.weight, self.final_conv.bias):
+            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        settings = f"n{n_samples}-t{float(truncation):g}-b{batch_size}-seed{seed}"
+        return f"{digest.hexdigest()[:16]}-{settings}"
+
+    def collect_standing_statistics(
+        self, n_samples: int, truncation: float, batch_size: int, seed: int, progress: bool
+    ) -> StandingStats:
+        """Run `n_samples` samples in collecting mode (see `recompute_standing_stats`);
+        return {module name: {"mean", "var"}} on the CPU, leaving the buffers as they were."""
+        from tqdm.auto import tqdm
+
         if n_samples <= 0 or batch_size <= 0 or n_samples % batch_size:
             raise InvalidInputError(
                 f"n_samples ({n_samples}) must be a positive multiple of batch_size ({batch_size})"
             )
-        settings = {
-            "n_samples": n_samples,
-            "truncation": float(truncation),
-            "batch_size": batch_size,
-            "seed": seed,
-            "weights": self._weights_fingerprint(),
-        }
-        candidates = self._stats_cache_candidates(settings, cache_dir)
-        for candidate in candidates:
-            stats = _read_stats_cache(candidate, settings)
-            if stats is not None and self._apply_standing_stats(stats):
-                return candidate
-        stats = self._collect_standing_stats(n_samples, truncation, batch_size, seed, progress)
-        self._apply_standing_stats(stats)
-        payload = {"settings": settings, "stats": stats}
-        failures = []
-        for candidate in candidates:
-            try:
-                _save_atomically(payload, candidate)
-            except OSError as exc:
-                failures.append(f"{candidate}: {exc}")
-                continue
-            return candidate
-        if failures:
-            warnings.warn(
-                "the standing statistics are in use but could not be cached ("
-                + "; ".join(failures)
-                + "); pass a writable cache_dir to keep them",
-                stacklevel=2,
-            )
-        return None
-
-    def _collect_standing_stats(
-        self, n_samples: int, truncation: float, batch_size: int, seed: int, progress: bool
-    ) -> dict[str, dict[str, Tensor]]:
-        """Run `n_samples` samples in collecting mode; return {module: {mean, var}}."""
-        from tqdm.auto import tqdm
-
         device = self.noise_fc.weight.device
         generator = torch.Generator().manual_seed(seed)
         with torch.no_grad(), self.collecting_statistics() as collected:
@@ -514,46 +510,33 @@ class BigGANGenerator(nn.Module):
                 self(z.to(device), classes.to(device))
         return {n: {"mean": m.cpu(), "var": v.cpu()} for n, (m, v) in collected.items()}
 
-    def _apply_standing_stats(self, stats: dict[str, dict[str, Tensor]]) -> bool:
-        """Copy `stats` into the BN buffers; False (nothing changed) if they do not fit."""
+    def set_standing_statistics(self, stats: StandingStats) -> None:
+        """Copy `stats` ({module name: {"mean", "var"}}, as collected) into the BN buffers."""
+        if not self._fits(stats):
+            raise InvalidInputError(
+                "these standing statistics are of another BigGAN (other batch norms or widths)"
+            )
+        with torch.no_grad():
+            for name, module in self.standing_statistics_modules().items():
+                module.mean.copy_(stats[name]["mean"])
+                module.var.copy_(stats[name]["var"])
+
+    def _fits(self, stats: object) -> bool:
+        """Whether `stats` name every batch norm of this network, with its widths."""
         modules = self.standing_statistics_modules()
-        fits = set(stats) == set(modules) and all(
-            stats[n][key].shape == getattr(m, key).shape
-            for n, m in modules.items()
-            for key in ("mean", "var")
+        return (
+            isinstance(stats, dict)
+            and set(stats) == set(modules)
+            and all(
+                isinstance(stats[n], dict)
+                and all(
+                    isinstance(stats[n].get(key), Tensor)
+                    and stats[n][key].shape == getattr(m, key).shape
+                    for key in ("mean", "var")
+                )
+                for n, m in modules.items()
+            )
         )
-        if fits:
-            with torch.no_grad():
-                for name, module in modules.items():
-                    module.mean.copy_(stats[name]["mean"])
-                    module.var.copy_(stats[name]["var"])
-        return fits
-
-    def _weights_fingerprint(self) -> str:
-        """A short hash of a few weights, so a cache is never applied to another model."""
-        digest = hashlib.sha1()
-        for tensor in (self.noise_fc.bias, self.final_conv.weight, self.final_conv.bias):
-            digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
-        return digest.hexdigest()[:16]
-
-    def _stats_cache_candidates(self, settings: dict, cache_dir: str | Path | None) -> list[Path]:
-        """Where the standing statistics for `settings` may be cached, preferred first."""
-        suffix = (
-            f".standing_stats-n{settings['n_samples']}-t{settings['truncation']:g}"
-            f"-b{settings['batch_size']}-seed{settings['seed']}.pt"
-        )
-        if cache_dir is not None:
-            name = self.checkpoint_path.name if self.checkpoint_path else "biggan"
-            return [Path(cache_dir).expanduser() / f"{name}{suffix}"]
-        if self.checkpoint_path is None:
-            return []
-        checkpoint = self.checkpoint_path.expanduser().absolute()
-        path_hash = hashlib.sha1(str(checkpoint).encode()).hexdigest()[:12]
-        user_cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-        return [
-            Path(f"{checkpoint}{suffix}"),
-            user_cache / "gan_kit" / "standing_stats" / f"{checkpoint.name}-{path_hash}{suffix}",
-        ]
 
 
 def _is_per_block_list(y: object) -> bool:
@@ -564,24 +547,3 @@ def _is_per_block_list(y: object) -> bool:
 def _is_index(labels: Tensor) -> bool:
     """Whether `labels` holds class indices (an integer dtype) rather than class vectors."""
     return not labels.is_floating_point() and labels.dtype != torch.bool
-
-
-def _read_stats_cache(path: Path, settings: dict) -> dict[str, dict[str, Tensor]] | None:
-    """The statistics cached at `path` for exactly `settings`, or None."""
-    if not path.is_file():
-        return None
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # a damaged cache is recomputed, never fatal
-        warnings.warn(f"ignoring unreadable standing-statistics cache {path}: {exc}", stacklevel=3)
-        return None
-    if not isinstance(payload, dict) or payload.get("settings") != settings:
-        return None
-    return payload.get("stats")
-
-
-def _save_atomically(payload: dict, path: Path) -> None:
-    """torch.save `payload` to `path` atomically, so readers never see a partial file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path, overwrite=True) as temporary:
-        torch.save(payload, temporary)

@@ -328,6 +328,4 @@ def build_from_torch_file(path: Path) -> BigGANGenerator:
     state_dict = read_torch_file(
         path, "save a plain state dict (torch.save(model.state_dict(), path))"
     )
-    generator = build_from_state_dict(state_dict, source=str(path))
-    generator.checkpoint_path = Path(path)
-    return generator
+    return build_from_state_dict(state_dict, source=str(path))

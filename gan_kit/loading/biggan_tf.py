@@ -160,6 +160,4 @@ def build_from_tf_checkpoint(path: Path) -> BigGANGenerator:
             f"{source} lacks variables of the {ARCHITECTURE} generator: {shown}. Is it a "
             "checkpoint of another model, or incomplete?"
         )
-    generator = build_from_state_dict(state_dict, source=source, rename=lambda k: names.get(k, k))
-    generator.checkpoint_path = prefix
-    return generator
+    return build_from_state_dict(state_dict, source=source, rename=lambda k: names.get(k, k))

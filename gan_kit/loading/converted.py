@@ -118,6 +118,4 @@ def build(path: Path) -> nn.Module:
             f"{path} could not be read as a gan_kit converted file ({exc}); delete it and "
             "convert again"
         ) from exc
-    if hasattr(generator, "checkpoint_path"):
-        generator.checkpoint_path = Path(path)
     return generator

@@ -4,11 +4,13 @@ caches, on top of `gan_kit.loading` (files and formats)."""
 from gan_kit.zoo.download import cache_dir, download_url, hf_hub_file, offline
 from gan_kit.zoo.registry import MODELS, ModelEntry, Source, get_model, models
 from gan_kit.zoo.resolve import convert, converted_cache_path, load
+from gan_kit.zoo.standing_stats import StandingStatisticsCache
 
 __all__ = [
     "MODELS",
     "ModelEntry",
     "Source",
+    "StandingStatisticsCache",
     "cache_dir",
     "convert",
     "converted_cache_path",

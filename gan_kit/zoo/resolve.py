@@ -127,10 +127,7 @@ def _open_model(entry: ModelEntry) -> _Opened:
     source = entry.default_source
     if source is not None and source.kind == "bundled":
         path = bundled_path(source)  # tiny and local: read in place, no conversion cache
-        generator = build_from_file(path)
-        if hasattr(generator, "checkpoint_path"):  # BigGAN's statistics cache: not the package
-            generator.checkpoint_path = cache_dir() / "bundled" / source.filename
-        return _Opened(generator, str(path), None)
+        return _Opened(build_from_file(path), str(path), None)
     if source is not None:
         fetch = _fetcher(source)
     else:
@@ -230,9 +227,6 @@ def _through_cache(
             "set GAN_KIT_CACHE to a writable folder to make the next load fast",
             stacklevel=4,
         )
-    else:
-        if hasattr(generator, "checkpoint_path"):
-            generator.checkpoint_path = target
     return _Opened(generator, source, digest)
 
 
