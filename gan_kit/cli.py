@@ -10,7 +10,6 @@ exits with status 2 and a one-line message, never a traceback.
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -24,29 +23,8 @@ from gan_kit.explore.grids import mixing_matrix, render_recipe, sample_grid
 from gan_kit.export.paths import checked_output_path
 from gan_kit.latents.classes import parse_class
 from gan_kit.latents.interpolation import EASINGS, INTERPOLATIONS
+from gan_kit.latents.seeds import parse_seeds
 from gan_kit.recipes import recipe_from_png
-
-MAX_SEEDS = 100_000  # more seeds than any grid or animation can hold
-_SEED_PART = re.compile(r"(\d+)(?:-(\d+))?")
-
-
-def parse_seeds(text: str) -> list[int]:
-    """Seeds from text like "0-7,12,20-23" (inclusive ranges)."""
-    seeds: list[int] = []
-    for part in text.split(","):
-        match = _SEED_PART.fullmatch(part.strip())
-        if match is None:
-            raise InvalidInputError(
-                f"cannot read the seeds {text!r}: write non-negative integers and ranges, "
-                "e.g. 0-7,12"
-            )
-        first, last = int(match[1]), int(match[2] or match[1])
-        if last < first:
-            raise InvalidInputError(f"the seed range {part!r} runs backwards")
-        if len(seeds) + last - first + 1 > MAX_SEEDS:
-            raise InvalidInputError(f"at most {MAX_SEEDS} seeds, got more in {text!r}")
-        seeds.extend(range(first, last + 1))
-    return seeds
 
 
 def _argument(parse: Callable[[str], object]) -> Callable[[str], object]:

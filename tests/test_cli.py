@@ -8,8 +8,9 @@ import sys
 import pytest
 from PIL import Image
 
-from gan_kit.cli import grid_axes, main, parse_seeds
+from gan_kit.cli import grid_axes, main
 from gan_kit.errors import InvalidInputError
+from gan_kit.latents.seeds import parse_seeds
 from gan_kit.recipes import recipe_from_png
 
 
@@ -20,10 +21,22 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
     return status, captured.out, captured.err
 
 
-def test_seed_lists_and_ranges():
-    assert parse_seeds("0-3,7, 10-11") == [0, 1, 2, 3, 7, 10, 11]
-    for bad in ("-1", "a", "3-1", "1,,2", "0-4294967295"):
-        with pytest.raises(InvalidInputError):
+def test_seed_lists_and_ranges_in_one_grammar():
+    assert parse_seeds("0-3,7, 10-11") == (0, 1, 2, 3, 7, 10, 11)
+    assert parse_seeds("1, 2 3") == parse_seeds("1 2 3") == parse_seeds(" 1,2,3 ") == (1, 2, 3)
+    assert parse_seeds("4 10-11") == (4, 10, 11)
+    for bad, message in [
+        ("a", "cannot read the seeds 'a': write whole numbers and ranges"),
+        ("1,,2", "cannot read"),
+        ("1,", "cannot read"),
+        ("", "cannot read"),
+        ("1-2-3", "cannot read"),
+        ("-1", "seeds must be integers from 0 to 4294967295, got -1"),
+        ("4294967296", "seeds must be integers from 0 to 4294967295"),
+        ("3-1", "the seed range '3-1' runs backwards"),
+        ("0-4294967295", "at most 100000 seeds"),
+    ]:
+        with pytest.raises(InvalidInputError, match=message):
             parse_seeds(bad)
 
 
@@ -121,7 +134,6 @@ def test_interpolate_stylegan2_in_w(capsys, tmp_path, stylegan2_pickle):
     ("arguments", "message"),
     [
         (["generate", "--seeds", "1", "--psi", "nan"], "psi must be a finite number"),
-        (["generate", "--seeds", "4294967296"], "seeds must be integers from 0 to 4294967295"),
         (["generate", "--seeds", "0-99999"], "grid is too large for memory"),
         (["mix", "--sources", "1", "--destinations", "2", "--layers", "eyes"],
          "unknown layer 'eyes'; valid names are slots: w0"),
@@ -175,11 +187,13 @@ def test_animation_suffix_and_unknown_models(capsys, tmp_path, stylegan2_pickle)
     assert status == 2 and "no model called 'no-such-model'" in err
 
 
-def test_argparse_errors_exit_2(capsys, stylegan2_pickle):
+@pytest.mark.parametrize("seeds", ["-1", "4294967296"])
+def test_argparse_errors_exit_2(capsys, stylegan2_pickle, seeds):
     with pytest.raises(SystemExit) as exit_info:
-        main(["generate", "--model", str(stylegan2_pickle), "--seeds", "-1", "--out", "x.png"])
+        main(["generate", "--model", str(stylegan2_pickle), "--seeds", seeds, "--out", "x.png"])
     assert exit_info.value.code == 2
-    assert "argument --seeds: cannot read the seeds '-1'" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert "argument --seeds: seeds must be integers from 0 to 4294967295, got" in error
 
 
 def test_mp4_export(capsys, tmp_path, stylegan2_pickle):

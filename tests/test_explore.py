@@ -17,6 +17,7 @@ from gan_kit.explore import (
     save_animation,
 )
 from gan_kit.explore import memory as explore_memory
+from gan_kit.generators.biggan import truncated_z
 from gan_kit.generators.stylegan2 import StyleGAN2Config, StyleGAN2Generator
 from gan_kit.latents.seeds import truncated_normal_from_seeds
 
@@ -63,6 +64,18 @@ def test_psi_zero_gives_the_w_avg_image(stylegan2_explorer):
     images = stylegan2_explorer.render(styles)
     expected = stylegan2_explorer.render(average)
     assert all(torch.equal(image, expected[0]) for image in images)
+
+
+def test_the_explorer_truncates_as_the_mapping_does(stylegan2_explorer):
+    generator = stylegan2_explorer.generator
+    latents = stylegan2_explorer.latents([5, 6, 7])
+    psis = [0.5, 1.0, 1.3]
+    styles = stylegan2_explorer.styles(latents, psi=psis, cutoff=4)
+    assert torch.equal(styles, generator.mapping(latents.z, psi=psis, cutoff=4))
+    for index, psi in enumerate(psis):  # one psi per sample is each sample's own psi
+        assert torch.equal(styles[index], generator.mapping(latents.z, psi=psi, cutoff=4)[index])
+    with pytest.raises(InvalidInputError, match="psi must be a finite number"):
+        generator.mapping(latents.z, psi=float("nan"))
 
 
 def test_cutoff_truncates_only_the_first_ws(stylegan2_explorer):
@@ -185,6 +198,23 @@ def test_biggan_seed_convention(biggan_explorer):
     assert torch.equal(latents.classes.sum(dim=1), torch.ones(2))
     again = biggan_explorer.latents([3, 1003])
     assert torch.equal(again.z, latents.z)
+
+
+def test_truncated_z_follows_the_explorers_seed_convention(biggan_explorer):
+    """The README's two routes to BigGAN latents give the same z for the same seed."""
+    for seed in (0, 5):
+        assert torch.equal(truncated_z(1, seed=seed), biggan_explorer.latents([seed]).z)
+    styles = biggan_explorer.seed_styles(range(3, 7), psi=0.7)
+    assert torch.equal(truncated_z(4, truncation=0.7, seed=3), styles[:, :140])
+    assert not torch.equal(truncated_z(4, seed=3), truncated_z(4, seed=4))
+
+
+def test_a_missing_class_is_the_seeds_default_class(biggan_explorer, stylegan2_explorer):
+    assert biggan_explorer.default_class(1003) == 3
+    assert stylegan2_explorer.default_class(1003) is None  # unconditional
+    latents = biggan_explorer.latents([1003, 4], classes=[None, 7])
+    assert latents.classes.argmax(dim=1).tolist() == [3, 7]
+    assert torch.equal(latents[0].classes, biggan_explorer.latents([1003]).classes)
 
 
 def test_biggan_truncation_scales_z(biggan_explorer):

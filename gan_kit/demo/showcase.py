@@ -78,9 +78,8 @@ def write_showcase(
     (showcase,) = showcase_paths([model], folder, overwrite=overwrite)
     model_explorer = explorer(model, device)
     n_class = model_explorer.n_class
-    keyframe_classes = [index % n_class for index in range(keyframes)] if n_class else None
     styles = model_explorer.interpolate(
-        model_explorer.latents(range(keyframes), keyframe_classes),
+        model_explorer.latents(range(keyframes)),  # a conditional model: each seed's class
         frames_per_segment,
         loop=True,
         easing="ease-in-out",

@@ -28,7 +28,7 @@ from torch import nn
 from gan_kit.errors import InvalidInputError, OutputTooLargeError
 from gan_kit.explore.images import to_pil, to_uint8
 from gan_kit.explore.memory import CPU_BATCH_SIZE, check_host_memory, gpu_batch_size
-from gan_kit.generators.stylegan2 import NOISE_MODES, NoiseMode
+from gan_kit.generators.stylegan2 import NoiseMode, checked_noise_mode
 from gan_kit.latents.classes import ClassChoice, ClassSpec, class_choices
 from gan_kit.latents.interpolation import Easing, Method, interpolate
 from gan_kit.latents.slots import Layers, SlotLayout
@@ -91,6 +91,10 @@ class Explorer(ABC):
         """How many classes the model is conditioned on; 0 for an unconditional model."""
         return getattr(self.generator, "n_class", 0)
 
+    def default_class(self, seed: int) -> int | None:
+        """The class of `seed` when none is given: seed % n_class (None: unconditional)."""
+        return seed % self.n_class if self.n_class else None
+
     @abstractmethod
     def _slot_layout(self) -> SlotLayout: ...
 
@@ -110,9 +114,10 @@ class Explorer(ABC):
     def latents(
         self,
         seeds: int | Iterable[int],
-        classes: ClassSpec | Sequence[ClassSpec] | None = None,
+        classes: ClassSpec | Sequence[ClassSpec | None] | None = None,
     ) -> Latents:
-        """The seed-level codes of `seeds` (one class spec for all samples, or one each)."""
+        """The seed-level codes of `seeds`: `classes` (conditional models) is one class spec
+        for all samples, or one each, where None is the seed's `default_class`."""
 
     @abstractmethod
     def styles(
@@ -130,7 +135,7 @@ class Explorer(ABC):
         *,
         psi: float | Sequence[float] = 1.0,
         cutoff: int | None = None,
-        classes: ClassSpec | Sequence[ClassSpec] | None = None,
+        classes: ClassSpec | Sequence[ClassSpec | None] | None = None,
     ) -> torch.Tensor:
         """`styles(latents(seeds, classes), psi, cutoff)` in one call."""
         return self.styles(self.latents(seeds, classes), psi=psi, cutoff=cutoff)
@@ -196,10 +201,7 @@ class Explorer(ABC):
         that runs out of GPU memory is retried at half the size; if even one image does
         not fit, OutputTooLargeError.
         """
-        if noise_mode not in NOISE_MODES:
-            raise InvalidInputError(
-                f"noise_mode must be one of {', '.join(NOISE_MODES)}, got {noise_mode!r}"
-            )
+        checked_noise_mode(noise_mode)
         if batch_size is not None and (not is_whole_number(batch_size) or batch_size < 1):
             raise InvalidInputError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
         if len(styles) == 0:

@@ -26,8 +26,8 @@ class BigGANExplorer(Explorer):
 
     Seeds: z = psi * truncnorm(-2, 2) drawn by `truncated_normal_from_seeds` (numpy's
     RandomState(seed), identical on any machine); the scaling is `torch.lerp(0, z, psi)`.
-    Without classes, seed s uses class s % n_class. BigGAN has no noise inputs, so the
-    noise mode changes nothing.
+    Without classes, seed s uses its `default_class` (s % n_class). BigGAN has no noise
+    inputs, so the noise mode changes nothing.
     """
 
     kind = BigGANGenerator.kind
@@ -60,13 +60,18 @@ class BigGANExplorer(Explorer):
     def latents(
         self,
         seeds: int | Iterable[int],
-        classes: ClassSpec | Sequence[ClassSpec] | None = None,
+        classes: ClassSpec | Sequence[ClassSpec | None] | None = None,
     ) -> Latents:
-        """Truncated-normal z from seeds, and class vectors (default: seed % n_class)."""
+        """Truncated-normal z from seeds, and class vectors (None: `default_class`)."""
         seed_list = checked_seeds(seeds)
         n_class = self.generator.n_class
         if classes is None:
-            classes = [seed % n_class for seed in seed_list]
+            classes = [None] * len(seed_list)
+        if isinstance(classes, (list, tuple)) and len(classes) == len(seed_list):
+            classes = [
+                self.default_class(seed) if spec is None else spec
+                for seed, spec in zip(seed_list, classes, strict=True)
+            ]
         choices = per_sample_classes(classes, len(seed_list), n_class)
         return Latents(
             truncated_normal_from_seeds(seed_list, self.generator.z_dim, TRUNCATION_BOUND),

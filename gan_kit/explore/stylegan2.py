@@ -11,7 +11,6 @@ from gan_kit.generators.stylegan2 import StyleGAN2Generator
 from gan_kit.latents.classes import ClassSpec
 from gan_kit.latents.seeds import z_from_seeds
 from gan_kit.latents.slots import SlotLayout, resolution_group
-from gan_kit.latents.truncation import truncate
 
 
 def w_index_resolution(index: int) -> int:
@@ -54,10 +53,9 @@ class StyleGAN2Explorer(Explorer):
         self, latents: Latents, psi: float | Sequence[float] = 1.0, cutoff: int | None = None
     ) -> torch.Tensor:
         """ws [B, num_ws, w_dim] truncated toward w_avg: `w_avg + psi (w - w_avg)` on the
-        first `cutoff` ws (all by default)."""
+        first `cutoff` ws (all by default), as `G.mapping` truncates."""
         with torch.no_grad():
-            ws = self.generator.mapping(latents.z.to(self.device))
-        return truncate(ws, self.generator.w_avg, psi, cutoff)
+            return self.generator.mapping(latents.z.to(self.device), psi=psi, cutoff=cutoff)
 
     def _synthesize(self, styles: torch.Tensor, noise_mode: NoiseMode) -> torch.Tensor:
         return self.generator.synthesis(styles, noise_mode=noise_mode).add_(1).mul_(0.5)

@@ -29,7 +29,9 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gan_kit.errors import InvalidInputError
-from gan_kit.latents.truncation import redraw_outside
+from gan_kit.latents.seeds import truncated_normal_from_seeds
+from gan_kit.latents.truncation import redraw_outside, truncate
+from gan_kit.values import is_whole_number
 
 __all__ = [
     "CHANNEL_MULTIPLIERS",
@@ -68,19 +70,26 @@ def truncated_z(
     seed: int | torch.Generator | None = None,
     z_dim: int = 140,
 ) -> Tensor:
-    """Latents `truncation * truncnorm(-2, 2)` on the CPU, as the Tensorfork scripts sample.
+    """Latents [batch_size, z_dim] `truncation * truncnorm(-2, 2)` on the CPU, as the
+    Tensorfork scripts sample: standard normal values outside [-2, 2] are redrawn
+    (rejection sampling), then the whole vector is scaled by `truncation`
+    (`gan_kit.latents.truncation.truncate` toward 0).
 
-    Standard normal values outside [-2, 2] are redrawn (rejection sampling), then the
-    whole vector is scaled by `truncation`. `seed` is an int, a torch.Generator, or None.
+    `seed` an int: row i is drawn from seed + i with gan_kit's BigGAN seed convention
+    (`gan_kit.latents.seeds.truncated_normal_from_seeds`), so `truncated_z(n, t, seed=s)`
+    is the z of `gan_kit.explorer(G).latents(range(s, s + n))` scaled by t, on any
+    machine. A torch.Generator: drawn from its stream. None: drawn at random.
     """
-    generator = seed if isinstance(seed, torch.Generator) else torch.Generator()
-    if isinstance(seed, int):
-        generator.manual_seed(seed)
-    elif seed is None:
-        generator.seed()
-    z = torch.randn(batch_size, z_dim, generator=generator)
-    redraw_outside(z, TRUNCATION_BOUND, lambda count: torch.randn(count, generator=generator))
-    return z * truncation
+    if isinstance(seed, torch.Generator) or seed is None:
+        generator = torch.Generator() if seed is None else seed
+        if seed is None:
+            generator.seed()
+        z = torch.randn(batch_size, z_dim, generator=generator)
+        redraw_outside(z, TRUNCATION_BOUND, lambda n: torch.randn(n, generator=generator))
+    else:
+        seeds = range(seed, seed + batch_size) if is_whole_number(seed) else [seed]
+        z = truncated_normal_from_seeds(seeds, z_dim, TRUNCATION_BOUND)
+    return truncate(z, 0.0, truncation)
 
 
 class StandingStatistics(nn.Module):

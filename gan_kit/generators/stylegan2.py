@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Literal
 
@@ -27,10 +27,21 @@ from torch.nn.utils import parametrize
 
 from gan_kit.errors import InvalidInputError
 from gan_kit.generators.resample import make_filter, upsample2x, upsample_conv2d
-from gan_kit.latents.truncation import checked_cutoff
+from gan_kit.latents.truncation import checked_cutoff, psi_per_sample, truncate
 
 NoiseMode = Literal["const", "random", "none"]
 NOISE_MODES: tuple[str, ...] = ("const", "random", "none")
+
+
+def checked_noise_mode(noise_mode: object) -> NoiseMode:
+    """`noise_mode` if it is one of NOISE_MODES, else a clear error."""
+    if noise_mode not in NOISE_MODES:
+        raise InvalidInputError(
+            f"noise_mode must be one of {', '.join(NOISE_MODES)}, got {noise_mode!r}"
+        )
+    return noise_mode
+
+
 _ACTIVATION_GAIN = math.sqrt(2.0)
 
 
@@ -93,26 +104,24 @@ class MappingNetwork(nn.Module):
         self.z_dim = config.z_dim
         self.num_ws = config.num_ws
 
-    def forward(self, z: torch.Tensor, psi: float = 1.0, cutoff: int | None = None) -> torch.Tensor:
-        """Map z [B, z_dim] to ws [B, num_ws, w_dim], truncated on the first `cutoff` ws.
-
-        Truncation is `w_avg + psi * (w - w_avg)`; psi > 1 exaggerates, psi = 0 gives w_avg.
+    def forward(
+        self, z: torch.Tensor, psi: float | Sequence[float] = 1.0, cutoff: int | None = None
+    ) -> torch.Tensor:
+        """Map z [B, z_dim] to ws [B, num_ws, w_dim], truncated toward `w_avg` on the first
+        `cutoff` ws (all by default): `w_avg + psi * (w - w_avg)`, psi one value or one per
+        sample (`gan_kit.latents.truncation.truncate`); psi > 1 exaggerates, 0 gives w_avg.
         """
         x = torch.as_tensor(z, dtype=self.w_avg.dtype, device=self.w_avg.device)
         if x.ndim != 2 or x.shape[1] != self.z_dim:
             raise InvalidInputError(f"z must have shape [batch, {self.z_dim}], got {list(x.shape)}")
-        if not math.isfinite(psi):
-            raise InvalidInputError(f"psi must be a finite number, got {psi}")
+        untruncated = bool((psi_per_sample(psi, x.shape[0]) == 1).all())  # checks psi first
         checked_cutoff(cutoff, self.num_ws)
         if self.normalize_z:
             x = x * torch.rsqrt(x.square().mean(dim=1, keepdim=True) + 1e-8)
         for layer in self.layers:
             x = _lrelu(layer(x))
         ws = x.unsqueeze(1).repeat(1, self.num_ws, 1)
-        if psi != 1.0:
-            layers = slice(None) if cutoff is None else slice(0, cutoff)
-            ws[:, layers] = torch.lerp(self.w_avg, ws[:, layers], psi)
-        return ws
+        return ws if untruncated else truncate(ws, self.w_avg, psi, cutoff)
 
 
 class ModulatedConv2d(nn.Module):
@@ -304,10 +313,7 @@ class SynthesisNetwork(nn.Module):
         with its own modulated weights; None chooses it on the CPU, where batching large
         images only adds memory traffic (measured in BENCHMARKS.md), and not on GPUs.
         """
-        if noise_mode not in NOISE_MODES:
-            raise InvalidInputError(
-                f"noise_mode must be 'const', 'random' or 'none', got {noise_mode!r}"
-            )
+        checked_noise_mode(noise_mode)
         kernel = self.resample_kernel
         ws = torch.as_tensor(ws, dtype=kernel.dtype, device=kernel.device)
         if ws.ndim != 3 or ws.shape[1:] != (self.num_ws, self.w_dim):

@@ -14,6 +14,7 @@ numpy versions, operating systems and CPUs (torch's generators are not promised 
 from __future__ import annotations
 
 import numbers
+import re
 from collections.abc import Iterable
 
 import numpy as np
@@ -24,6 +25,8 @@ from gan_kit.latents.truncation import redraw_outside
 from gan_kit.values import is_whole_number
 
 MAX_SEED = 2**32 - 1
+MAX_SEEDS_IN_TEXT = 100_000  # more seeds than any grid or animation can hold
+_SEED_ITEM = re.compile(r"(-?\d+)(?:-(-?\d+))?")  # a seed, or an inclusive range first-last
 
 
 def checked_seeds(seeds: int | Iterable[int]) -> list[int]:
@@ -35,6 +38,28 @@ def checked_seeds(seeds: int | Iterable[int]) -> list[int]:
         if not is_whole_number(seed) or not 0 <= seed <= MAX_SEED:
             raise InvalidInputError(f"seeds must be integers from 0 to {MAX_SEED}, got {seed!r}")
     return [int(seed) for seed in seed_list]
+
+
+def parse_seeds(text: str) -> tuple[int, ...]:
+    """Seeds from text: whole numbers and inclusive ranges, separated by commas and/or
+    spaces, e.g. "0-7,12", "1, 2 3" or "4 10-11"; each seed then checked (0..MAX_SEED)."""
+    parts = text.split(",")
+    items = [word for part in parts for word in part.split()]
+    matches = [_SEED_ITEM.fullmatch(item) for item in items]
+    if not items or not all(part.strip() for part in parts) or None in matches:
+        raise InvalidInputError(
+            f"cannot read the seeds {text!r}: write whole numbers and ranges, separated by "
+            "commas or spaces, e.g. 0-7,12 or 1 2 3"
+        )
+    seeds: list[int] = []
+    for item, match in zip(items, matches, strict=True):
+        first, last = checked_seeds([int(match[1]), int(match[2] or match[1])])
+        if last < first:
+            raise InvalidInputError(f"the seed range {item!r} runs backwards")
+        if len(seeds) + last - first + 1 > MAX_SEEDS_IN_TEXT:
+            raise InvalidInputError(f"at most {MAX_SEEDS_IN_TEXT} seeds, got more in {text!r}")
+        seeds.extend(range(first, last + 1))
+    return tuple(seeds)
 
 
 def z_from_seeds(seeds: int | Iterable[int], z_dim: int) -> torch.Tensor:

@@ -41,7 +41,7 @@ FAVOURITE_KEY = "gan_kit.favourite"  # PNG text key of a favourite's ImageState,
 class ImageState:
     """One image: a seed and its truncation, optionally with the `mix_layers` slots taken
     from a second sample (`mix_seed`, `mix_classes`). `classes` (conditional models) is a
-    class or a {class: weight} blend, None for the model's default (seed % n_class);
+    class or a {class: weight} blend, None for the seed's `Explorer.default_class`;
     `cutoff` (StyleGAN2) truncates the first ws only."""
 
     seed: int
@@ -63,10 +63,7 @@ class ImageState:
         if self.mix_layers:
             seeds.append(self.mix_seed)
             classes.append(self.mix_classes)
-        if explorer.n_class:
-            defaults = [seed % explorer.n_class for seed in seeds]
-            classes = [d if c is None else c for d, c in zip(defaults, classes, strict=True)]
-        else:
+        if not explorer.n_class:
             classes = None
         styles = explorer.seed_styles(seeds, psi=self.psi, cutoff=self.cutoff, classes=classes)
         if not self.mix_layers:

@@ -13,22 +13,13 @@ from gan_kit.explore import Explorer, save_animation
 from gan_kit.explore.animation import animation_writer
 from gan_kit.files import make_folder
 from gan_kit.latents.interpolation import EASINGS, checked_frames_per_segment
-from gan_kit.latents.seeds import checked_seeds
+from gan_kit.latents.seeds import parse_seeds
 from gan_kit.latents.truncation import checked_psi
 from gan_kit.widgets.controls import float_slider, int_slider, reach
 from gan_kit.widgets.preview import Preview
 from gan_kit.widgets.state import AnimationPath
 
 FORMATS = ("gif", "mp4")
-
-
-def parse_seeds(text: str) -> tuple[int, ...]:
-    """Keyframe seeds from text such as "1, 2, 3" or "1 2 3"."""
-    try:
-        seeds = [int(part) for part in text.replace(",", " ").split()]
-    except ValueError:
-        raise InvalidInputError(f"keyframes must be whole numbers, got {text!r}") from None
-    return tuple(checked_seeds(seeds))
 
 
 def offer_download(path: Path, output: widgets.Output) -> None:
