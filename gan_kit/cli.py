@@ -19,12 +19,15 @@ from gan_kit.demo.showcase import DEMO_MODELS, showcase_paths, write_showcase
 from gan_kit.errors import GanKitError, InvalidInputError
 from gan_kit.explore import NOISE_MODES, explorer, model_reference
 from gan_kit.explore.animation import animation_writer, checked_scale, save_animation
+from gan_kit.explore.base import DEFAULT_PSI
 from gan_kit.explore.grids import mixing_matrix, render_recipe, sample_grid
 from gan_kit.export.paths import checked_output_path
 from gan_kit.latents.classes import parse_class
 from gan_kit.latents.interpolation import EASINGS, INTERPOLATIONS
 from gan_kit.latents.seeds import parse_seeds
 from gan_kit.recipes import recipe_from_png
+
+PSI_HELP = f"truncation psi (default: the model's, as `gan-kit models` lists; else {DEFAULT_PSI})"
 
 
 def _argument(parse: Callable[[str], object]) -> Callable[[str], object]:
@@ -100,15 +103,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=list(DEMO_MODELS),
         help=f"zoo names, URLs or paths (default: {' '.join(DEMO_MODELS)})",
     )
-    demo.add_argument("--psi", type=parse_psi, default=0.7, help="truncation psi (default 0.7)")
+    demo.add_argument("--psi", type=parse_psi, help=PSI_HELP)
     _output_options(demo, folder=Path("gan_kit_demo"))
 
     generate = commands.add_parser("generate", help="seeds -> a labelled grid PNG with recipe")
     _sampling_options(generate)
     generate.add_argument("--seeds", type=_argument(parse_seeds), required=True, help="e.g. 0-7,12")
-    generate.add_argument(
-        "--psi", type=parse_psi, nargs="+", default=[1.0], help="truncation psi, one or several"
-    )
+    generate.add_argument("--psi", type=parse_psi, nargs="+", help=f"one or several; {PSI_HELP}")
     generate.add_argument(
         "--classes",
         type=_argument(parse_class),
@@ -120,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     mix = commands.add_parser("mix", help="a style-mixing matrix PNG (sources x destinations)")
     _sampling_options(mix)
-    mix.add_argument("--psi", type=parse_psi, default=1.0, help="truncation psi (default 1)")
+    mix.add_argument("--psi", type=parse_psi, help=PSI_HELP)
     mix.add_argument(
         "--sources", type=_argument(parse_seeds), required=True, help="seeds down the side"
     )
@@ -132,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     animate = commands.add_parser("interpolate", help="keyframe seeds -> a GIF or MP4")
     _sampling_options(animate)
-    animate.add_argument("--psi", type=parse_psi, default=1.0, help="truncation psi (default 1)")
+    animate.add_argument("--psi", type=parse_psi, help=PSI_HELP)
     animate.add_argument(
         "--seeds", type=_argument(parse_seeds), required=True, help="keyframes, >= 2"
     )
@@ -164,7 +165,8 @@ def list_models() -> str:
 
     lines = ["Models by name (--model NAME):"]
     lines += [
-        f"  {entry.name:<22} {entry.kind:<9} {entry.resolution:>4} px  {entry.description}"
+        f"  {entry.name:<22} {entry.kind:<9} {entry.resolution:>4} px  psi {entry.psi_default:<4g}"
+        f"  {entry.description}"
         for entry in MODELS.values()
     ]
     lines += ["", "Local files (--model PATH), recognised by content:"]
@@ -178,12 +180,14 @@ def _render_options(args: argparse.Namespace) -> dict:
 
 
 def _generate(args: argparse.Namespace) -> Path:
+    model = explorer(args.model, args.device)
+    psi = args.psi or [model.psi_default]
     classes = args.classes
-    rows, columns = grid_axes(len(args.seeds), len(args.psi), len(classes or ()))
+    rows, columns = grid_axes(len(args.seeds), len(psi), len(classes or ()))
     grid = sample_grid(
-        explorer(args.model, args.device),
+        model,
         args.seeds,
-        psi=args.psi,
+        psi=psi,
         classes=classes,
         rows=rows,
         columns=columns,
@@ -196,12 +200,13 @@ def _generate(args: argparse.Namespace) -> Path:
 
 
 def _mix(args: argparse.Namespace) -> Path:
+    model = explorer(args.model, args.device)
     grid = mixing_matrix(
-        explorer(args.model, args.device),
+        model,
         args.sources,
         args.destinations,
         args.layers,
-        psi=args.psi,
+        psi=model.psi_default if args.psi is None else args.psi,
         cutoff=args.cutoff,
         labels=not args.no_labels,
         **_render_options(args),
@@ -218,7 +223,7 @@ def _interpolate(args: argparse.Namespace) -> Path:
         method=args.method,
         space=args.space,
         easing=args.easing,
-        psi=args.psi,
+        psi=model.psi_default if args.psi is None else args.psi,
         cutoff=args.cutoff,
         layers=args.layers,
     )

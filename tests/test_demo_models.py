@@ -26,6 +26,7 @@ from gan_kit.errors import CheckpointNotFoundError, InvalidInputError
 from gan_kit.explore.animation import save_animation
 from gan_kit.generators.biggan import BigGANGenerator
 from gan_kit.generators.stylegan2 import StyleGAN2Generator
+from gan_kit.recipes import recipe_from_png
 from gan_kit.zoo import MODELS, StandingStatisticsCache
 from gan_kit.zoo.resolve import bundled_path
 
@@ -123,6 +124,41 @@ def test_the_demo_command_writes_a_grid_and_a_looping_gif_per_model(tmp_path, ca
     assert (out / names[0]).read_bytes() == before
     assert main(["demo", "--out", str(out), "--quiet", "--overwrite"]) == 0
     assert (out / names[0]).read_bytes() == before  # and renders the same pixels
+
+
+def test_commands_take_the_registrys_psi_unless_given(tmp_path, capsys, monkeypatch):
+    entry = dataclasses.replace(MODELS["demo-biggan"], psi_default=0.85)
+    monkeypatch.setitem(MODELS, "demo-biggan", entry)
+    assert gan_kit.explorer("demo-biggan", "cpu").entry is entry
+    given, default = tmp_path / "given.png", tmp_path / "default.png"
+    common = ["--model", "demo-biggan", "--quiet", "--no-labels"]
+    assert main(["generate", *common, "--seeds", "1", "--out", str(default)]) == 0
+    assert recipe_from_png(default).psi == (0.85,)
+    assert main(["generate", *common, "--seeds", "1", "--psi", "0.6", "--out", str(given)]) == 0
+    assert recipe_from_png(given).psi == (0.6,)
+    mix = tmp_path / "mix.png"
+    mixing = ["--sources", "1", "--destinations", "2", "--layers", "middle", "--out", str(mix)]
+    assert main(["mix", *common, *mixing]) == 0
+    assert recipe_from_png(mix).psi == (0.85,)
+    assert main(["demo", "--model", "demo-biggan", "--out", str(tmp_path / "d"), "--quiet"]) == 0
+    assert recipe_from_png(tmp_path / "d" / "demo-biggan-grid.png").psi == (0.85,)
+    path = str(ASSETS / "demo-biggan.pt")  # not the registry's: gan_kit's default
+    assert (
+        main(
+            [
+                "generate",
+                "--model",
+                path,
+                "--seeds",
+                "1",
+                "--quiet",
+                "--out",
+                str(tmp_path / "p.png"),
+            ]
+        )
+        == 0
+    )
+    assert recipe_from_png(tmp_path / "p.png").psi == (0.7,)
 
 
 def test_the_demo_command_takes_any_model(tmp_path, capsys):

@@ -11,6 +11,7 @@ from PIL import Image
 
 from gan_kit.errors import ExportError, InvalidInputError, OutputTooLargeError
 from gan_kit.explore import (
+    NOISE_MODES,
     BigGANExplorer,
     Latents,
     StyleGAN2Explorer,
@@ -152,6 +153,23 @@ def test_unknown_layer_names_list_the_valid_ones(stylegan2_explorer, biggan_expl
         stylegan2_explorer.mix(ws[:1], ws[1:], ["w10"])
     with pytest.raises(InvalidInputError, match=r"unknown layer 'B7'.*fc B1 B2 .*class_B6"):
         biggan_explorer.layout.resolve("B7")
+
+
+def test_explorers_say_what_they_support(stylegan2_explorer, biggan_explorer):
+    assert stylegan2_explorer.max_cutoff == 10 and biggan_explorer.max_cutoff is None
+    assert stylegan2_explorer.noise_modes == NOISE_MODES and biggan_explorer.noise_modes == ()
+    assert (stylegan2_explorer.n_class, biggan_explorer.n_class) == (0, 1000)
+    assert stylegan2_explorer.truncation_name == "psi"
+    assert biggan_explorer.truncation_name == "truncation"
+    # a cutoff beyond max_cutoff is refused; BigGAN refuses any
+    stylegan2_explorer.seed_styles([1], cutoff=stylegan2_explorer.max_cutoff)
+    with pytest.raises(InvalidInputError, match="cutoff must be a whole number from 0 to 10"):
+        stylegan2_explorer.seed_styles([1], cutoff=stylegan2_explorer.max_cutoff + 1)
+
+
+def test_a_local_file_has_no_registry_entry_and_gan_kits_psi(stylegan2_explorer):
+    assert stylegan2_explorer.entry is None
+    assert (stylegan2_explorer.psi_default, stylegan2_explorer.psi_range) == (0.7, (0.5, 1.0))
 
 
 def test_stylegan2_refuses_classes(stylegan2_explorer):

@@ -30,7 +30,7 @@ from gan_kit.errors import (
 )
 from gan_kit.generators.kinds import GENERATORS, KINDS, kind_of
 from gan_kit.loading import converted
-from gan_kit.zoo import MODELS, converted_cache_path, get_model
+from gan_kit.zoo import MODELS, converted_cache_path, get_model, registry_entry
 from gan_kit.zoo.download import url_cache_path
 
 HF_REPO, HF_FILE = "HighCWu/anime-biggan-pytorch", "pytorch_model.bin"
@@ -67,8 +67,8 @@ def test_the_registry_lists_the_documented_models():
     ]
     for entry in MODELS.values():
         assert entry.kind in KINDS and entry.resolution in (64, 256, 512)
-        assert entry.description and entry.licence and entry.layer_groups and entry.sources
-        assert entry.psi_range[0] < entry.psi_range[1]
+        assert entry.description and entry.licence and entry.sources
+        assert entry.psi_range[0] <= entry.psi_default <= entry.psi_range[1]
         for source in entry.sources:
             assert source.sha256 is None or re.fullmatch(r"[0-9a-f]{64}", source.sha256)
             assert source.normalize_z is None or entry.kind == "stylegan2"
@@ -85,6 +85,18 @@ def test_the_kinds_table_names_every_generator_once():
         kind_of(torch.nn.Linear(2, 2))
     with pytest.raises(ValueError, match="unknown kind 'stylegan3'"):
         dataclasses.replace(get_model("tadne-512"), kind="stylegan3")
+    with pytest.raises(ValueError, match="psi_default is outside psi_range"):
+        dataclasses.replace(get_model("tadne-512"), psi_default=1.5)
+
+
+def test_a_reference_names_its_registry_entry():
+    tadne = get_model("tadne-512")
+    assert registry_entry("tadne-512") is tadne
+    for source in tadne.sources:  # the .pt and the original pickle
+        assert registry_entry(f"hf://{source.location}/{source.filename}") is tadne
+    assert registry_entry("hf://someone/else/g.pkl") is None
+    assert registry_entry("https://example.org/g.pkl") is None
+    assert registry_entry(Path("tadne-512")) is None  # a path is a file, whatever its name
 
 
 @pytest.mark.parametrize("name", ["stylegan2_tiny_tf.pkl", "biggan_tiny.bin"])

@@ -58,7 +58,7 @@ def write_showcase(
     model: str | os.PathLike[str],
     folder: str | os.PathLike[str],
     *,
-    psi: float = 0.7,
+    psi: float | None = None,
     keyframes: int = 4,
     frames_per_segment: int = 16,
     scale: int = 3,
@@ -77,6 +77,7 @@ def write_showcase(
     checked_scale(scale)
     (showcase,) = showcase_paths([model], folder, overwrite=overwrite)
     model_explorer = explorer(model, device)
+    psi = model_explorer.psi_default if psi is None else psi
     n_class = model_explorer.n_class
     styles = model_explorer.interpolate(
         model_explorer.latents(range(keyframes)),  # a conditional model: each seed's class

@@ -33,8 +33,11 @@ from gan_kit.latents.classes import ClassChoice, ClassSpec, class_choices
 from gan_kit.latents.interpolation import Easing, Method, interpolate
 from gan_kit.latents.slots import Layers, SlotLayout
 from gan_kit.values import is_whole_number
+from gan_kit.zoo.registry import ModelEntry
 
 Space = Literal["z", "w"]
+DEFAULT_PSI = 0.7  # for models the registry does not know
+DEFAULT_PSI_RANGE = (0.5, 1.0)
 
 
 @dataclass(frozen=True)
@@ -58,12 +61,20 @@ class Latents:
 class Explorer(ABC):
     """One generator behind the common interface; see the module doc for the steps."""
 
-    kind: ClassVar[str]
+    kind: ClassVar[str]  # the generator's kind (gan_kit.generators.kinds)
     spaces: ClassVar[tuple[str, ...]]  # the latent spaces `interpolate` can work in
+    truncation_name: ClassVar[str]  # what the model's papers call psi: "psi", "truncation"
+    noise_modes: ClassVar[tuple[str, ...]]  # the noise modes that change its images
 
-    def __init__(self, generator: nn.Module, model: str | None = None) -> None:
+    def __init__(
+        self, generator: nn.Module, model: str | None = None, entry: ModelEntry | None = None
+    ) -> None:
+        """`generator` behind the interface; `model` is the reference it was loaded from
+        (a path, zoo name or URL: recipes record it), `entry` its registry entry (None for
+        a model the registry does not know, such as a local file)."""
         self.generator = generator
-        self.model = model  # the reference it was loaded from (path, zoo name, URL), if any
+        self.model = model
+        self.entry = entry
         self.layout = self._slot_layout()
 
     # --- what the model offers ----------------------------------------------------------
@@ -90,6 +101,22 @@ class Explorer(ABC):
     def n_class(self) -> int:
         """How many classes the model is conditioned on; 0 for an unconditional model."""
         return getattr(self.generator, "n_class", 0)
+
+    @property
+    def max_cutoff(self) -> int | None:
+        """The largest `cutoff` `styles` takes (truncating that many leading slots), None
+        for a model whose truncation has no per-layer cutoff."""
+        return None
+
+    @property
+    def psi_default(self) -> float:
+        """The truncation psi to start from: the registry's for the model, else 0.7."""
+        return DEFAULT_PSI if self.entry is None else self.entry.psi_default
+
+    @property
+    def psi_range(self) -> tuple[float, float]:
+        """The psi worth exploring: the registry's for the model, else 0.5 to 1.0."""
+        return DEFAULT_PSI_RANGE if self.entry is None else self.entry.psi_range
 
     def default_class(self, seed: int) -> int | None:
         """The class of `seed` when none is given: seed % n_class (None: unconditional)."""

@@ -32,6 +32,8 @@ class BigGANExplorer(Explorer):
 
     kind = BigGANGenerator.kind
     spaces = ("z",)
+    truncation_name = "truncation"
+    noise_modes = ()  # no noise inputs
     generator: BigGANGenerator
 
     def _slot_layout(self) -> SlotLayout:

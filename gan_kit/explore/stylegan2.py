@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 import torch
 
 from gan_kit.explore.base import Explorer, Latents, NoiseMode
-from gan_kit.generators.stylegan2 import StyleGAN2Generator
+from gan_kit.generators.stylegan2 import NOISE_MODES, StyleGAN2Generator
 from gan_kit.latents.classes import ClassSpec
 from gan_kit.latents.seeds import z_from_seeds
 from gan_kit.latents.slots import SlotLayout, resolution_group
@@ -25,7 +25,14 @@ class StyleGAN2Explorer(Explorer):
 
     kind = StyleGAN2Generator.kind
     spaces = ("z", "w")
+    truncation_name = "psi"
+    noise_modes = NOISE_MODES
     generator: StyleGAN2Generator
+
+    @property
+    def max_cutoff(self) -> int:
+        """Every w can be truncated: cutoff 0 to num_ws."""
+        return self.generator.num_ws
 
     def _slot_layout(self) -> SlotLayout:
         names = [f"w{index}" for index in range(self.generator.num_ws)]

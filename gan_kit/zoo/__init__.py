@@ -3,7 +3,7 @@ caches, on top of `gan_kit.loading` (files and formats)."""
 
 from gan_kit.zoo.download import cache_dir, download_url, hf_hub_file, offline
 from gan_kit.zoo.registry import MODELS, ModelEntry, Source, get_model, models
-from gan_kit.zoo.resolve import convert, converted_cache_path, load
+from gan_kit.zoo.resolve import convert, converted_cache_path, load, registry_entry
 from gan_kit.zoo.standing_stats import StandingStatisticsCache
 
 __all__ = [
@@ -20,4 +20,5 @@ __all__ = [
     "load",
     "models",
     "offline",
+    "registry_entry",
 ]

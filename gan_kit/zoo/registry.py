@@ -43,21 +43,25 @@ class Source:
 
 @dataclass(frozen=True)
 class ModelEntry:
-    """A named pretrained model: enough to choose it, use it well, and fetch it."""
+    """A named pretrained model: enough to choose it, use it well, and fetch it. Its layer
+    groups are its explorer's (`gan_kit.explorer(name).slot_groups`), read off the model."""
 
     name: str
     kind: str  # the generator's kind: one of gan_kit.generators.kinds.KINDS
     resolution: int
     description: str
     licence: str
-    psi_range: tuple[float, float]
+    psi_default: float  # the truncation psi to start from
+    psi_range: tuple[float, float]  # the psi worth exploring (sliders may go further)
     psi_note: str
-    layer_groups: dict[str, tuple[int, ...]]
     sources: tuple[Source, ...]
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"{self.name}: unknown kind {self.kind!r}; kinds are {KINDS}")
+        low, high = self.psi_range
+        if not low <= self.psi_default <= high:
+            raise ValueError(f"{self.name}: psi_default is outside psi_range {self.psi_range}")
 
     @property
     def default_source(self) -> Source | None:
@@ -65,11 +69,6 @@ class ModelEntry:
         return next((source for source in self.sources if source.fetched_by_gan_kit), None)
 
 
-_STYLEGAN2_512_GROUPS = {
-    "coarse": (0, 1, 2, 3),
-    "middle": (4, 5, 6, 7),
-    "fine": tuple(range(8, 16)),
-}
 DEMO_FOLDER = "gan_kit.demo/checkpoints"  # a link to assets/demo/ in the repository
 _DEMO_NOTE = "ships with gan_kit (assets/demo/ in the repository); see assets/README.md"
 _DEMO_LICENCE = "MIT, like gan_kit: trained by gan_kit on its own procedural faces"
@@ -89,16 +88,12 @@ MODELS: dict[str, ModelEntry] = {
                 "not stated by Tensorfork/Gwern nor on HighCWu's repo (it has no model card): "
                 "ask the authors before any commercial use"
             ),
+            psi_default=0.7,
             psi_range=(0.5, 1.0),
             psi_note=(
                 "no official truncation; seen in use: t * truncnorm(-2, 2) (Tensorfork), "
                 "t = 0.5 with truncnorm(-1, 1) (HighCWu), plain randn (demo app)"
             ),
-            # z chunk 0 feeds the 4x4 dense layer; chunk i conditions block i.
-            layer_groups={
-                "4x4 (z chunk 0)": (0,),
-                **{f"B{i} ({4 * 2**i} px, z chunk {i})": (i,) for i in range(1, 7)},
-            },
             sources=(
                 Source(
                     "huggingface",
@@ -126,10 +121,10 @@ MODELS: dict[str, ModelEntry] = {
                 "Aaron Gokaslan's anime portraits (TWDNE v3), StyleGAN2 config-f, 512 px, 16 ws"
             ),
             licence="CC-0 per Gwern (gwern.net 'Making Anime Faces With StyleGAN')",
+            psi_default=0.7,
             psi_range=(0.5, 1.0),
             psi_note="no published recommendation found; 0.5-1.0 is gan_kit's suggestion, "
             "psi > 1 exaggerates",
-            layer_groups=_STYLEGAN2_512_GROUPS,
             sources=(
                 Source(
                     "manual",
@@ -158,9 +153,9 @@ MODELS: dict[str, ModelEntry] = {
                 "z = w = 1024, 4 mapping layers, wider channels), from its rosinality-layout .pt"
             ),
             licence="CC0 (as published in the Hugging Face repo public-data/TADNE)",
+            psi_default=1.1,
             psi_range=(0.6, 1.2),
             psi_note="looks best near psi = 1.1 (gwern); hysts' TADNE demo defaults to 0.7",
-            layer_groups=_STYLEGAN2_512_GROUPS,
             sources=(
                 Source(
                     "huggingface",
@@ -193,9 +188,9 @@ MODELS: dict[str, ModelEntry] = {
                 "procedural anime faces: works offline"
             ),
             licence=_DEMO_LICENCE,
+            psi_default=0.7,
             psi_range=(0.5, 1.0),
             psi_note="psi 0.7 gives the cleanest faces; 1.0 the most varied",
-            layer_groups={"coarse": (0, 1, 2, 3), "middle": (4, 5, 6, 7), "fine": (8, 9)},
             sources=(
                 Source(
                     "bundled",
@@ -216,12 +211,9 @@ MODELS: dict[str, ModelEntry] = {
                 "brown, blonde, red, blue and pink hair"
             ),
             licence=_DEMO_LICENCE,
+            psi_default=0.7,
             psi_range=(0.5, 1.0),
             psi_note="trained on plain N(0, 1) z; truncation below 0.5 flattens the faces",
-            layer_groups={
-                "4x4 (z chunk 0)": (0,),
-                **{f"B{i} ({4 * 2**i} px, z chunk {i})": (i,) for i in range(1, 5)},
-            },
             sources=(
                 Source(
                     "bundled",

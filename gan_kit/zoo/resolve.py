@@ -174,6 +174,17 @@ def _describe(source: Source) -> str:
     return source.location
 
 
+def registry_entry(reference: str | Path) -> ModelEntry | None:
+    """The registered model `reference` stands for: a zoo name, or the URL or `hf://`
+    address of one of its files; None for anything else (a local path)."""
+    if not isinstance(reference, str):
+        return None
+    if reference in MODELS:
+        return MODELS[reference]
+    registered = registered_source(reference)
+    return None if registered is None else registered[0]
+
+
 def registered_source(address: str) -> tuple[ModelEntry, Source] | None:
     """The registered model, and its source, published at `address` (a URL or `hf://`
     address); None for an address the registry does not list."""
