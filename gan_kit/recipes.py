@@ -1,9 +1,11 @@
 """Recipes: everything needed to render an image again, stored inside the PNG itself.
 
 A `Recipe` is a small JSON-serialisable record (model reference, seeds, psi, classes,
-layer choices, ...). Saving a grid writes it as PNG text under the key "gan_kit.recipe";
-`recipe_from_png(path)` reads it back, and `gan_kit.render_recipe(recipe)` renders the
-same pixels again (same model file and device; noise_mode "random" is not reproducible).
+layer choices, ...): of a grid, or of one image (a one-cell grid, mixed or not, as the
+explorer widget's favourites are). Saving writes it as PNG text under the key
+"gan_kit.recipe"; `recipe_from_png(path)` reads it back (favourites written by gan_kit 0.1,
+under "gan_kit.favourite", too), and `gan_kit.render_recipe(recipe)` renders the same
+pixels again (same model file and device; noise_mode "random" is not reproducible).
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ from gan_kit.latents.classes import ClassChoice
 from gan_kit.values import is_number, is_whole_number
 from gan_kit.version import __version__
 
+__all__ = ["FAVOURITE_KEY", "RECIPE_KEY", "Axis", "Recipe", "recipe_from_png"]
+
 RECIPE_KEY = "gan_kit.recipe"
+FAVOURITE_KEY = "gan_kit.favourite"  # gan_kit 0.1's favourites: {"kind", "model", "state"}
 Axis = Literal["seed", "psi", "class"]
 
 
@@ -90,20 +95,25 @@ _RECIPE_FIELDS: FieldRules = {
     "noise_mode": NOISE,
     "layers": (_optional(STRINGS[0]), "a list of names or null"),
     "sources": (_optional(_list_of(is_whole_number)), "a list of whole numbers or null"),
+    "mix_seed": OPTIONAL_INT,
+    "mix_class": OPTIONAL_CLASS,
     "labels": (lambda v: isinstance(v, bool), "true or false"),
     "gan_kit_version": (lambda v: isinstance(v, str), "a version"),
 }
+_SINCE_0_2 = ("mix_seed", "mix_class")  # left out of the JSON while unset: 0.1 reads it
 
 
 @dataclass(frozen=True)
 class Recipe:
-    """How a grid image was made.
+    """How a grid image (or one image: a one-cell grid) was made.
 
     `layout` "grid": one cell per combination of the `rows` axis values and the `columns`
     axis values ("seed", "psi", "class"; every other axis has one value); with `columns`
-    None the row axis's cells wrap into `num_columns` columns. `layout` "mixing-matrix":
-    rows are the `sources` seeds, columns the destination `seeds`, each cell the
-    destination with the `layers` slots taken from its source.
+    None the row axis's cells wrap into `num_columns` columns. With `layers`, every cell
+    takes those slots from the sample of `mix_seed` (class `mix_class`, None: the seed's
+    default), rendered at the cell's psi and cutoff. `layout` "mixing-matrix": rows are
+    the `sources` seeds, columns the destination `seeds`, each cell the destination with
+    the `layers` slots taken from its source.
     """
 
     model: str | None  # as given to gan_kit.load: zoo name, URL or absolute path
@@ -111,7 +121,7 @@ class Recipe:
     layout: Literal["grid", "mixing-matrix"]
     seeds: tuple[int, ...]
     psi: tuple[float, ...] = (1.0,)
-    classes: tuple[ClassChoice, ...] | None = None  # None: each model's default per seed
+    classes: tuple[ClassChoice, ...] | None = None  # None: each seed's default class
     rows: Axis = "seed"
     columns: Axis | None = None
     num_columns: int | None = None
@@ -119,11 +129,18 @@ class Recipe:
     noise_mode: str = "const"
     layers: tuple[str, ...] | None = None
     sources: tuple[int, ...] | None = None
+    mix_seed: int | None = None
+    mix_class: ClassChoice | None = None
     labels: bool = True
     gan_kit_version: str = __version__
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+        """The recipe as JSON (what `from_json` reads)."""
+        data = asdict(self)
+        for name in _SINCE_0_2:
+            if data[name] is None:
+                del data[name]
+        return json.dumps(data, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> Recipe:
@@ -132,21 +149,29 @@ class Recipe:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise InvalidInputError(f"the recipe is not valid JSON: {exc}") from None
+        return cls.from_dict(data, "the recipe")
+
+    @classmethod
+    def from_dict(cls, data: object, what: str) -> Recipe:
+        """The recipe of `asdict(recipe)` read back from JSON, each field checked; `what`
+        names it in errors ("the recipe")."""
         known = {f.name for f in fields(cls)}
         if not isinstance(data, dict) or not {"model", "kind", "layout", "seeds"} <= data.keys():
-            raise InvalidInputError("the recipe lacks model, kind, layout or seeds")
+            raise InvalidInputError(f"{what} lacks model, kind, layout or seeds")
         unknown = sorted(data.keys() - known)
         if unknown:
             raise InvalidInputError(
-                f"the recipe has fields this gan_kit does not know ({', '.join(unknown)}): "
+                f"{what} has fields this gan_kit does not know ({', '.join(unknown)}): "
                 f"it was written by gan_kit {data.get('gan_kit_version')}; upgrade gan_kit"
             )
-        check_fields(data, _RECIPE_FIELDS, "the recipe")
+        check_fields(data, _RECIPE_FIELDS, what)
+        data = dict(data)
         for name in ("seeds", "psi", "layers", "sources"):
             if data.get(name) is not None:
                 data[name] = tuple(data[name])
         if data.get("classes") is not None:
             data["classes"] = tuple(json_class(c) for c in data["classes"])
+        data["mix_class"] = json_class(data.get("mix_class"))
         return cls(**data)
 
     def png_text(self) -> dict[str, str]:
@@ -155,8 +180,63 @@ class Recipe:
 
 
 def recipe_from_png(path: str | Path) -> Recipe:
-    """The recipe stored in a PNG saved by gan_kit."""
+    """The recipe stored in a PNG saved by gan_kit (a grid, an image or a favourite)."""
     text = read_png_text(path)
+    if FAVOURITE_KEY in text:  # written by gan_kit 0.1: richer than its recipe, if any
+        return _recipe_of_favourite_0_1(text[FAVOURITE_KEY], path)
     if RECIPE_KEY not in text:
         raise GanKitError(f"{path} holds no gan_kit recipe (it was not saved by gan_kit)")
     return Recipe.from_json(text[RECIPE_KEY])
+
+
+# --- favourites written by gan_kit 0.1 --------------------------------------------------
+
+_FAVOURITE_0_1_STATE: FieldRules = {
+    "seed": INT,
+    "psi": REAL,
+    "cutoff": OPTIONAL_INT,
+    "noise_mode": NOISE,
+    "classes": OPTIONAL_CLASS,
+    "mix_seed": OPTIONAL_INT,
+    "mix_classes": OPTIONAL_CLASS,
+    "mix_layers": STRINGS,
+}
+
+
+def _recipe_of_favourite_0_1(text: str, path: str | Path) -> Recipe:
+    """The one-image recipe of a gan_kit 0.1 favourite: JSON {"kind", "model", "state"},
+    the state being the explorer widget's (seed, psi, cutoff, noise_mode, classes,
+    mix_seed, mix_classes, mix_layers)."""
+    try:
+        saved = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidInputError(f"{path}'s favourite is not valid JSON ({error})") from None
+    if not isinstance(saved, dict) or "kind" not in saved or "state" not in saved:
+        raise InvalidInputError(f"{path}'s favourite lacks its kind or state")
+    state = saved["state"]
+    if not isinstance(state, dict) or "seed" not in state:
+        raise InvalidInputError(f"a favourite's state needs at least a seed, got {state!r}")
+    unknown = sorted(state.keys() - _FAVOURITE_0_1_STATE.keys())
+    if unknown:
+        raise InvalidInputError(
+            f"the favourite has fields this gan_kit does not know ({', '.join(unknown)}): "
+            "it was saved by a newer gan_kit; upgrade gan_kit"
+        )
+    check_fields(state, _FAVOURITE_0_1_STATE, "the favourite")
+    classes = state.get("classes")
+    recipe = {
+        "model": saved.get("model"),
+        "kind": saved["kind"],
+        "layout": "grid",
+        "seeds": [state["seed"]],
+        "psi": [state.get("psi", 1.0)],
+        "classes": None if classes is None else [classes],
+        "cutoff": state.get("cutoff"),
+        "noise_mode": state.get("noise_mode", "const"),
+        "layers": state.get("mix_layers") or None,
+        "mix_seed": state.get("mix_seed"),
+        "mix_class": state.get("mix_classes"),
+        "labels": False,
+        "gan_kit_version": "0.1.0",
+    }
+    return Recipe.from_dict(recipe, "the favourite")

@@ -12,27 +12,33 @@ slots, mixing, interpolation, rendering and grids.
 
 from __future__ import annotations
 
-from gan_kit.explore.animation import save_animation
+from gan_kit.explore.animation import AnimationPath, save_animation
 from gan_kit.explore.base import Explorer, Latents
 from gan_kit.explore.biggan import BigGANExplorer
 from gan_kit.explore.factory import explorer, model_reference
+from gan_kit.explore.favourites import ImageState, load_favourite, render_state, save_favourite
 from gan_kit.explore.grids import Grid, mixing_matrix, psi_sweep, render_recipe, sample_grid
 from gan_kit.explore.stylegan2 import StyleGAN2Explorer
 from gan_kit.generators.stylegan2 import NOISE_MODES, NoiseMode
 
 __all__ = [
     "NOISE_MODES",
+    "AnimationPath",
     "BigGANExplorer",
     "Explorer",
     "Grid",
+    "ImageState",
     "Latents",
     "NoiseMode",
     "StyleGAN2Explorer",
     "explorer",
+    "load_favourite",
     "mixing_matrix",
     "model_reference",
     "psi_sweep",
     "render_recipe",
+    "render_state",
     "sample_grid",
     "save_animation",
+    "save_favourite",
 ]

@@ -1,9 +1,12 @@
-"""Animations: style codes (e.g. from `Explorer.interpolate`) rendered into a GIF or MP4."""
+"""Animations: a path through keyframe seeds as plain data (`AnimationPath`, what the
+interpolation studio shows), and style codes (e.g. from `Explorer.interpolate`) rendered
+into a GIF or MP4."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +17,38 @@ from gan_kit.errors import InvalidInputError
 from gan_kit.explore.base import Explorer, NoiseMode
 from gan_kit.explore.images import to_uint8
 from gan_kit.export import write_gif, write_mp4
+from gan_kit.latents.interpolation import Easing, Method
 from gan_kit.values import is_whole_number
+
+
+@dataclass(frozen=True)
+class AnimationPath:
+    """A path through keyframe `seeds` (see `Explorer.interpolate` for `frames_per_segment`,
+    `loop`, `method` and `easing`), truncated with `psi`, rendered with `noise_mode` and
+    played at `fps` frames per second."""
+
+    seeds: tuple[int, ...]
+    frames_per_segment: int = 12
+    loop: bool = True
+    method: Method = "slerp"
+    easing: Easing = "linear"
+    psi: float = 1.0
+    noise_mode: NoiseMode = "const"
+    fps: float = 15
+
+    def styles(self, explorer: Explorer) -> torch.Tensor:
+        """The style codes of every frame on `explorer`'s model."""
+        if len(self.seeds) < 2:
+            raise InvalidInputError(f"give at least two keyframe seeds, got {list(self.seeds)}")
+        return explorer.interpolate(
+            explorer.latents(self.seeds),
+            self.frames_per_segment,
+            loop=self.loop,
+            method=self.method,
+            easing=self.easing,
+            psi=self.psi,
+        )
+
 
 ANIMATION_WRITERS: dict[str, Callable[..., Path]] = {".gif": write_gif, ".mp4": write_mp4}
 

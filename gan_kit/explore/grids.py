@@ -325,11 +325,26 @@ def _render_grid(explorer: Explorer, recipe: Recipe, options: dict) -> Grid:
         column_labels = tuple(_label(recipe.columns, value) for value in values[recipe.columns])
         captions = ()
     _check_size(shape, explorer.resolution, (row_labels, column_labels, captions))
-    classes = None if recipe.classes is None else [cell["class"] for cell in cells]
-    latents = explorer.latents([cell["seed"] for cell in cells], classes)
-    styles = explorer.styles(latents, [cell["psi"] for cell in cells], recipe.cutoff)
-    images = list(explorer.render_uint8(styles, **options))
+    images = list(explorer.render_uint8(_cell_styles(explorer, recipe, cells), **options))
     return _assemble(images, shape, row_labels, column_labels, captions, recipe)
+
+
+def _cell_styles(explorer: Explorer, recipe: Recipe, cells: list[dict]) -> torch.Tensor:
+    """The style code of each cell (seed, psi, class), with the recipe's `layers` taken
+    from its `mix_seed` sample at the cell's psi (all in one batch)."""
+    samples = [(cell["seed"], cell["psi"], cell["class"]) for cell in cells]
+    if recipe.layers is not None:
+        if recipe.mix_seed is None:
+            raise InvalidInputError("a grid recipe with layers needs a mix_seed to take them from")
+        samples += [(recipe.mix_seed, cell["psi"], recipe.mix_class) for cell in cells]
+    seeds, psis, classes = zip(*samples, strict=True)
+    if all(choice is None for choice in classes):
+        classes = None  # every seed's default class (and none for unconditional models)
+    styles = explorer.styles(explorer.latents(seeds, classes), psis, recipe.cutoff)
+    if recipe.layers is None:
+        return styles
+    own, mixed_in = styles.split(len(cells))
+    return explorer.mix(own, mixed_in, recipe.layers)
 
 
 def _render_mixing_matrix(explorer: Explorer, recipe: Recipe, options: dict) -> Grid:

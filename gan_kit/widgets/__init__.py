@@ -5,21 +5,17 @@ over `gan_kit.explore`:
     ExplorerWidget(gan_kit.explorer("tadne-512"))        # sliders, mixing, favourites
     InterpolationStudio(gan_kit.explorer("tadne-512"))   # keyframes, Play preview, GIF / MP4
 
-The state of every widget is plain data (`ImageState`, `AnimationPath`) that renders and
-saves without ipywidgets; `LatestWins` is the render loop that keeps dragging instant.
+The state of every widget is plain data (`ImageState`, `AnimationPath`, from
+`gan_kit.explore`) that renders and saves without ipywidgets; `LatestWins` is the render
+loop that keeps dragging instant.
 """
 
 from __future__ import annotations
 
 from gan_kit.errors import MissingDependencyError
+from gan_kit.explore.animation import AnimationPath
+from gan_kit.explore.favourites import ImageState, load_favourite, render_state, save_favourite
 from gan_kit.widgets.scheduler import LatestWins, in_kernel
-from gan_kit.widgets.state import (
-    AnimationPath,
-    ImageState,
-    load_favourite,
-    render_state,
-    save_favourite,
-)
 
 try:
     import ipywidgets  # noqa: F401

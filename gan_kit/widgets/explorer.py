@@ -13,12 +13,12 @@ import ipywidgets as widgets
 
 from gan_kit.errors import InvalidInputError
 from gan_kit.explore import NOISE_MODES, Explorer
+from gan_kit.explore.favourites import ImageState, load_favourite, render_state, save_favourite
 from gan_kit.latents.classes import ClassChoice, format_class, normalised_class
 from gan_kit.latents.seeds import checked_seeds
 from gan_kit.latents.truncation import checked_cutoff, checked_psi
 from gan_kit.widgets.controls import float_slider, int_slider, reach
 from gan_kit.widgets.preview import Preview
-from gan_kit.widgets.state import ImageState, load_favourite, render_state, save_favourite
 
 MAX_SLIDER_SEED = 99_999  # the sliders' range; ImageState takes any seed
 

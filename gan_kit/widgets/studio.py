@@ -10,14 +10,13 @@ import ipywidgets as widgets
 
 from gan_kit.errors import GanKitError, InvalidInputError
 from gan_kit.explore import Explorer, save_animation
-from gan_kit.explore.animation import animation_writer
+from gan_kit.explore.animation import AnimationPath, animation_writer
 from gan_kit.files import make_folder
 from gan_kit.latents.interpolation import EASINGS, checked_frames_per_segment
 from gan_kit.latents.seeds import parse_seeds
 from gan_kit.latents.truncation import checked_psi
 from gan_kit.widgets.controls import float_slider, int_slider, reach
 from gan_kit.widgets.preview import Preview
-from gan_kit.widgets.state import AnimationPath
 
 FORMATS = ("gif", "mp4")
 
