@@ -105,7 +105,10 @@ _SINCE_0_2 = ("mix_seed", "mix_class")  # left out of the JSON while unset: 0.1 
 
 @dataclass(frozen=True)
 class Recipe:
-    """How a grid image (or one image: a one-cell grid) was made.
+    """How a grid image (or one image: a one-cell grid) was made: by `model` (as given
+    to gan_kit.load: zoo name, URL or absolute path; None: not recorded), a generator of
+    `kind`, with `noise_mode`, captioned unless `labels` is False, by gan_kit
+    `gan_kit_version`; `classes` (conditional models) holds the class axis's values.
 
     `layout` "grid": one cell per combination of the `rows` axis values and the `columns`
     axis values ("seed", "psi", "class"; every other axis has one value); with `columns`
@@ -144,7 +147,8 @@ class Recipe:
 
     @classmethod
     def from_json(cls, text: str) -> Recipe:
-        """The recipe written by `to_json` (JSON lists become tuples, class keys ints)."""
+        """The recipe written by `to_json` as `text` (JSON lists become tuples, class keys
+        ints)."""
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -153,8 +157,8 @@ class Recipe:
 
     @classmethod
     def from_dict(cls, data: object, what: str) -> Recipe:
-        """The recipe of `asdict(recipe)` read back from JSON, each field checked; `what`
-        names it in errors ("the recipe")."""
+        """The recipe of `asdict(recipe)` read back from JSON as `data`, each field checked;
+        `what` names it in errors ("the recipe")."""
         known = {f.name for f in fields(cls)}
         if not isinstance(data, dict) or not {"model", "kind", "layout", "seeds"} <= data.keys():
             raise InvalidInputError(f"{what} lacks model, kind, layout or seeds")
@@ -180,7 +184,8 @@ class Recipe:
 
 
 def recipe_from_png(path: str | Path) -> Recipe:
-    """The recipe stored in a PNG saved by gan_kit (a grid, an image or a favourite)."""
+    """The recipe stored in the PNG at `path`, saved by gan_kit (a grid, an image or a
+    favourite)."""
     text = read_png_text(path)
     if FAVOURITE_KEY in text:  # written by gan_kit 0.1: richer than its recipe, if any
         return _recipe_of_favourite_0_1(text[FAVOURITE_KEY], path)

@@ -67,12 +67,14 @@ def write_showcase(
     batch_size: int | None = None,
     progress: bool = False,
 ) -> Showcase:
-    """Write `<name>-grid.png` and `<name>-loop.gif` for `model` into `folder`.
+    """Write `<name>-grid.png` and `<name>-loop.gif` for `model` (a zoo name, URL or path,
+    loaded onto `device`) into `folder`; existing files are replaced only with `overwrite`.
 
     The grid shows 16 seeds (a conditional model: seeds across, up to 6 classes down); the
     GIF loops through `keyframes` seeds (a conditional model: each with its own class),
-    upscaled `scale` times so that small models are visible. Every argument is checked
-    before anything is written.
+    `frames_per_segment` frames from one to the next, upscaled `scale` times so that small
+    models are visible; both at `psi` (None: the model's `psi_default`). `batch_size` and
+    `progress` as `Explorer.render`. Every argument is checked before anything is written.
     """
     checked_scale(scale)
     (showcase,) = showcase_paths([model], folder, overwrite=overwrite)

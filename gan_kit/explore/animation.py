@@ -87,7 +87,10 @@ def save_animation(
     progress: bool = False,
     scale: int = 1,
 ) -> Path:
-    """Render one frame per style code into a GIF or MP4 (by the suffix); returns the path.
+    """Render one frame per style code of `styles` (e.g. `explorer.interpolate(...)`) with
+    `explorer` into a GIF or MP4 at `path` (by the suffix); returns the path. An existing
+    file is replaced only with `overwrite`; `noise_mode`, `batch_size` and `progress` as
+    `Explorer.render`.
 
     Frames stream into the encoder as they are rendered, and the writer checks the path
     and fps before the first frame is rendered. `fps` None keeps the writer's default

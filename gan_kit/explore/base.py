@@ -42,8 +42,8 @@ DEFAULT_PSI_RANGE = (0.5, 1.0)
 
 @dataclass(frozen=True)
 class Latents:
-    """Seed-level codes of a batch: z [B, z_dim], and class vectors [B, n_class] for
-    conditional models (None for unconditional ones)."""
+    """Seed-level codes of a batch: `z` [B, z_dim], and `classes`, the class vectors
+    [B, n_class] of conditional models (None for unconditional ones)."""
 
     z: torch.Tensor
     classes: torch.Tensor | None = None
@@ -81,10 +81,12 @@ class Explorer(ABC):
 
     @property
     def device(self) -> torch.device:
+        """The device the generator's weights are on (where it renders)."""
         return next(self.generator.parameters()).device
 
     @property
     def resolution(self) -> int:
+        """The images' width and height, in pixels."""
         return self.generator.resolution
 
     @property
@@ -128,7 +130,8 @@ class Explorer(ABC):
     def class_choices(
         self, classes: ClassSpec | Sequence[ClassSpec] | None
     ) -> tuple[ClassChoice, ...] | None:
-        """Normalised class choices, one per item (one for a single spec); None stays None."""
+        """Normalised `classes` (one spec, or a sequence of specs): one choice per item (one
+        for a single spec); None stays None; unconditional models refuse any."""
         if classes is None:
             return None
         if not self.n_class:
@@ -150,7 +153,8 @@ class Explorer(ABC):
     def styles(
         self, latents: Latents, psi: float | Sequence[float] = 1.0, cutoff: int | None = None
     ) -> torch.Tensor:
-        """The truncated style codes [B, *layout.shape]; psi is one value or one per sample."""
+        """The truncated style codes [B, *layout.shape] of `latents`: psi is one value or one
+        per sample, `cutoff` (see `max_cutoff`) truncates only the first slots."""
 
     @abstractmethod
     def _synthesize(self, styles: torch.Tensor, noise_mode: NoiseMode) -> torch.Tensor:
@@ -184,10 +188,14 @@ class Explorer(ABC):
         cutoff: int | None = None,
         layers: Layers | None = None,
     ) -> torch.Tensor:
-        """Style codes [N, *layout.shape] of a path through the keyframes' latents.
+        """Style codes [N, *layout.shape] of a path through the `keyframes`' latents, with
+        `frames_per_segment` frames from each keyframe to the next (and with `loop`, back
+        to the first), spaced by `easing` (see `gan_kit.latents.interpolation`); `psi` and
+        `cutoff` truncate as `styles`.
 
-        `space` "z" interpolates the latents (slerp by default, lerp for class vectors)
-        and truncates each frame; "w" (StyleGAN2) interpolates the truncated ws (lerp only).
+        `space` "z" interpolates the latents (`method` slerp by default, lerp for class
+        vectors) and truncates each frame; "w" (StyleGAN2) interpolates the truncated ws
+        (lerp only).
         With `layers`, only those slots move; the others keep the first keyframe's values.
         See `gan_kit.latents.interpolation` for frame counts and loops.
         """
@@ -220,7 +228,9 @@ class Explorer(ABC):
         batch_size: int | None = None,
         progress: bool = False,
     ) -> Iterator[torch.Tensor]:
-        """Render style codes batch by batch, yielding float images [b, 3, R, R] on the CPU.
+        """Render `styles` batch by batch, yielding float images [b, 3, R, R] on the CPU;
+        `noise_mode` (one of `noise_modes`) for models with noise inputs, `progress` shows
+        a bar.
 
         Without `batch_size`: one image at a time on the CPU (see CPU_BATCH_SIZE); on a
         GPU, one image first to measure its peak memory, then as many as fit in the free
@@ -271,16 +281,17 @@ class Explorer(ABC):
                 yield images
 
     def render(self, styles: torch.Tensor, **options) -> torch.Tensor:
-        """Images [N, 3, R, R], float32 in [0, 1] (StyleGAN2's [-1, 1] mapped affinely and
-        not clipped), on the CPU. Options as `iter_render`."""
+        """Images [N, 3, R, R] of `styles`, float32 in [0, 1] (StyleGAN2's [-1, 1] mapped
+        affinely and not clipped), on the CPU. Options as `iter_render`."""
         check_host_memory(len(styles) * 3 * self.resolution**2 * 4, f"{len(styles)} images")
         return torch.cat(list(self.iter_render(styles, **options)))
 
     def render_uint8(self, styles: torch.Tensor, **options) -> np.ndarray:
-        """Images as uint8 [N, R, R, 3] (rounded, clipped). Options as `iter_render`."""
+        """Images of `styles` as uint8 [N, R, R, 3] (rounded, clipped). Options as
+        `iter_render`."""
         check_host_memory(len(styles) * 3 * self.resolution**2, f"{len(styles)} images")
         return np.concatenate([to_uint8(batch) for batch in self.iter_render(styles, **options)])
 
     def render_pil(self, styles: torch.Tensor, **options) -> list[Image.Image]:
-        """Images as RGB PIL images. Options as `iter_render`."""
+        """Images of `styles` as RGB PIL images. Options as `iter_render`."""
         return [to_pil(image) for image in self.render_uint8(styles, **options)]

@@ -64,7 +64,8 @@ class BigGANExplorer(Explorer):
         seeds: int | Iterable[int],
         classes: ClassSpec | Sequence[ClassSpec | None] | None = None,
     ) -> Latents:
-        """Truncated-normal z from seeds, and class vectors (None: `default_class`)."""
+        """Truncated-normal z of `seeds`, and class vectors of `classes` (one spec for all,
+        or one each; None: the seeds' `default_class`)."""
         seed_list = checked_seeds(seeds)
         n_class = self.generator.n_class
         if classes is None:
@@ -83,7 +84,8 @@ class BigGANExplorer(Explorer):
     def styles(
         self, latents: Latents, psi: float | Sequence[float] = 1.0, cutoff: int | None = None
     ) -> torch.Tensor:
-        """[psi * z, class vector repeated for every block]."""
+        """[psi * z, class vector repeated for every block] of `latents`; `cutoff` must be
+        None (BigGAN's truncation scales all of z)."""
         if cutoff is not None:
             raise InvalidInputError(
                 "cutoff is StyleGAN2's per-layer truncation; BigGAN's truncation scales all "

@@ -30,8 +30,9 @@ __all__ = ["ImageState", "load_favourite", "render_state", "save_favourite"]
 class ImageState:
     """One image: a seed and its truncation, optionally with the `mix_layers` slots taken
     from a second sample (`mix_seed`, `mix_classes`). `classes` (conditional models) is a
-    class or a {class: weight} blend, None for the seed's `Explorer.default_class`;
-    `cutoff` (StyleGAN2) truncates the first ws only; `noise_mode` as `Explorer.render`."""
+    class or a {class: weight} blend, None for the seed's `Explorer.default_class`; `psi`
+    is its truncation, `cutoff` (StyleGAN2) truncates the first ws only; `noise_mode` as
+    `Explorer.render`."""
 
     seed: int
     psi: float = 1.0
@@ -105,9 +106,9 @@ def save_favourite(
 
 
 def load_favourite(path: str | Path, explorer: Explorer | None = None) -> ImageState:
-    """The image stored in a favourite PNG (or any one-image gan_kit PNG, or a favourite
-    written by gan_kit 0.1); with `explorer`, one saved from the other kind of model is
-    refused."""
+    """The image stored in the favourite PNG at `path` (or any one-image gan_kit PNG, or a
+    favourite written by gan_kit 0.1); with `explorer`, one saved from the other kind of
+    model is refused."""
     recipe = recipe_from_png(path)
     try:
         state = ImageState.from_recipe(recipe)

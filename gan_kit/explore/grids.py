@@ -69,7 +69,7 @@ class Grid:
 
     def to_pil(self, labels: bool | None = None) -> Image.Image:
         """The grid as one RGB image: row labels on the left, column labels on top,
-        captions in each cell's lower-left corner."""
+        captions in each cell's lower-left corner; `labels` None follows the recipe."""
         row_labels, column_labels, captions = self.labels(labels)
         geometry = _Geometry.of(self.shape, self.images.shape[2], self.labels(labels))
         canvas = Image.new("RGB", geometry.size, BACKGROUND)
@@ -96,8 +96,9 @@ class Grid:
         return canvas
 
     def figure(self, labels: bool | None = None, cell_inches: float = 2.0) -> Figure:
-        """The grid as a matplotlib figure: one axes per cell, column labels as titles, row
-        labels as y labels, captions as x labels."""
+        """The grid as a matplotlib figure: one axes per cell (`cell_inches` wide), column
+        labels as titles, row labels as y labels, captions as x labels; `labels` as
+        `to_pil`."""
         from matplotlib.figure import Figure
 
         row_labels, column_labels, captions = self.labels(labels)
@@ -123,7 +124,9 @@ class Grid:
     def save_png(
         self, path: str | Path, *, labels: bool | None = None, overwrite: bool = False
     ) -> Path:
-        """Write the grid image with its recipe in the PNG text (atomically); returns the path."""
+        """Write the grid image to `path` with its recipe in the PNG text (atomically);
+        `labels` overrides the recipe's choice, `overwrite` replaces an existing file.
+        Returns the path."""
         recipe = self.recipe if labels is None else replace(self.recipe, labels=labels)
         image = self.to_pil(recipe.labels)
         return write_png(image, path, text=recipe.png_text(), overwrite=overwrite)
@@ -190,11 +193,13 @@ def sample_grid(
     batch_size: int | None = None,
     progress: bool = False,
 ) -> Grid:
-    """A grid of samples: the `rows` axis ("seed", "psi" or "class") down, the `columns`
-    axis across; the third axis must have one value. Without `columns`, the row axis's
-    values wrap into `num_columns` columns (default: about square), each cell captioned.
-    `classes` (conditional models) is one spec or a sequence of specs (ints or
-    {class: weight} blends); None uses the model's default for each seed."""
+    """A grid of samples of `explorer`'s model for `seeds` and `psi` (one value or
+    several): the `rows` axis ("seed", "psi" or "class") down, the `columns` axis across;
+    the third axis must have one value. Without `columns`, the row axis's values wrap into
+    `num_columns` columns (default: about square), each cell captioned (`labels` False:
+    no labels). `classes` (conditional models) is one spec or a sequence of specs (ints or
+    {class: weight} blends); None uses the model's default for each seed. `cutoff`,
+    `noise_mode`, `batch_size` and `progress` as `Explorer.styles` / `Explorer.render`."""
     recipe = Recipe(
         model=explorer.model,
         kind=explorer.kind,
@@ -215,7 +220,8 @@ def sample_grid(
 def psi_sweep(
     explorer: Explorer, seeds: int | Iterable[int], psis: Sequence[float], **options
 ) -> Grid:
-    """Seeds down, truncation psi across. Options as `sample_grid`."""
+    """`seeds` down, the truncation values `psis` across, of `explorer`'s model. Options
+    as `sample_grid`."""
     return sample_grid(explorer, seeds, psi=psis, rows="seed", columns="psi", **options)
 
 
@@ -232,9 +238,11 @@ def mixing_matrix(
     batch_size: int | None = None,
     progress: bool = False,
 ) -> Grid:
-    """The StyleGAN paper's style-mixing figure: destinations ("dst") across the top row,
-    sources ("src") down the first column, and in each cell the destination with the
-    `layers` slots taken from the source."""
+    """The StyleGAN paper's style-mixing figure of `explorer`'s model: `destinations`
+    seeds ("dst") across the top row, `sources` seeds ("src") down the first column, and
+    in each cell the destination with the `layers` slots (or groups) taken from the
+    source, all at `psi` and `cutoff`. `noise_mode`, `labels`, `batch_size` and
+    `progress` as `sample_grid`."""
     explorer.layout.resolve(layers)  # unknown names fail before anything is rendered
     recipe = Recipe(
         model=explorer.model,
@@ -270,7 +278,9 @@ def render_recipe(
     batch_size: int | None = None,
     progress: bool = False,
 ) -> Grid:
-    """Render the grid a recipe describes, loading `recipe.model` unless an explorer is given."""
+    """Render the grid `recipe` describes on `explorer`, or on `recipe.model` loaded onto
+    `device` (as `gan_kit.load`) when no explorer is given; `batch_size` and `progress`
+    as `Explorer.render`."""
     if explorer is None:
         if recipe.model is None:
             raise InvalidInputError("the recipe names no model: pass the explorer to render it")

@@ -52,15 +52,16 @@ class StyleGAN2Explorer(Explorer):
         seeds: int | Iterable[int],
         classes: ClassSpec | Sequence[ClassSpec] | None = None,
     ) -> Latents:
-        """z from seeds with NVIDIA's convention (`gan_kit.latents.z_from_seeds`)."""
+        """z of `seeds` with NVIDIA's convention (`gan_kit.latents.z_from_seeds`); `classes`
+        must be None (the model is unconditional)."""
         self.class_choices(classes)  # refuses classes: the model is unconditional
         return Latents(z_from_seeds(seeds, self.generator.z_dim))
 
     def styles(
         self, latents: Latents, psi: float | Sequence[float] = 1.0, cutoff: int | None = None
     ) -> torch.Tensor:
-        """ws [B, num_ws, w_dim] truncated toward w_avg: `w_avg + psi (w - w_avg)` on the
-        first `cutoff` ws (all by default), as `G.mapping` truncates."""
+        """ws [B, num_ws, w_dim] of `latents`, truncated toward w_avg: `w_avg + psi (w -
+        w_avg)` on the first `cutoff` ws (all by default), as `G.mapping` truncates."""
         with torch.no_grad():
             return self.generator.mapping(latents.z.to(self.device), psi=psi, cutoff=cutoff)
 

@@ -59,9 +59,11 @@ class StatisticsCache(Protocol):
     """Where `recompute_standing_stats` looks up and keeps standing statistics, by key: a
     dict works; `gan_kit.zoo.StandingStatisticsCache` keeps them as files."""
 
-    def get(self, key: str) -> StandingStats | None: ...
+    def get(self, key: str) -> StandingStats | None:
+        """The statistics kept for `key`, or None."""
 
-    def __setitem__(self, key: str, stats: StandingStats) -> None: ...
+    def __setitem__(self, key: str, stats: StandingStats) -> None:
+        """Keep `stats` for `key`."""
 
 
 def truncated_z(
@@ -258,16 +260,18 @@ class BigGANConfig:
         return len(CHANNEL_MULTIPLIERS[self.resolution]) - 1
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-serialisable dict (what converted files store)."""
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> BigGANConfig:
-        """The config written by `to_dict` (e.g. read back from JSON)."""
+        """The config of `data`, written by `to_dict` (e.g. read back from JSON)."""
         return cls(**data)
 
 
 class BigGANGenerator(nn.Module):
-    """The run39 generator: `G(z, y)` -> images [B, 3, R, R] in [0, 1].
+    """The run39 generator of the size `config` gives: `G(z, y)` -> images [B, 3, R, R]
+    in [0, 1].
 
     Arguments of a call:
     - `z` [B, z_dim]: `num_chunks` chunks of `chunk_size`; chunk 0 feeds the initial
@@ -318,38 +322,47 @@ class BigGANGenerator(nn.Module):
 
     @property
     def ch(self) -> int:
+        """The channel unit (widths are multiples of it)."""
         return self.config.ch
 
     @property
     def resolution(self) -> int:
+        """The images' width and height, in pixels."""
         return self.config.resolution
 
     @property
     def n_class(self) -> int:
+        """How many classes the model is conditioned on."""
         return self.config.n_class
 
     @property
     def chunk_size(self) -> int:
+        """The width of each z chunk."""
         return self.config.chunk_size
 
     @property
     def embed_dim(self) -> int:
+        """The width of the class embedding."""
         return self.config.embed_dim
 
     @property
     def attention_block(self) -> int | None:
+        """The block (1-based) self-attention follows, or None."""
         return self.config.attention_block
 
     @property
     def num_blocks(self) -> int:
+        """Upsampling blocks: one per doubling from 4 px."""
         return self.config.num_blocks
 
     @property
     def num_chunks(self) -> int:
+        """z chunks: one for the dense layer, one per block."""
         return self.config.num_blocks + 1
 
     @property
     def z_dim(self) -> int:
+        """The width of z: num_chunks * chunk_size."""
         return self.config.chunk_size * self.num_chunks
 
     @property
@@ -486,8 +499,10 @@ class BigGANGenerator(nn.Module):
     def standing_statistics_key(
         self, n_samples: int, truncation: float, batch_size: int, seed: int
     ) -> str:
-        """What identifies the statistics of these settings for these weights: a short hash
-        of a few weights (so they are never applied to another model) and the settings."""
+        """What identifies the statistics of these settings (`n_samples`, `truncation`,
+        `batch_size`, `seed`, as `recompute_standing_stats`) for these weights: a short
+        hash of a few weights (so they are never applied to another model) and the
+        settings."""
         digest = hashlib.sha1()
         for tensor in (self.noise_fc.bias, self.final_conv.weight, self.final_conv.bias):
             digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
@@ -497,8 +512,9 @@ class BigGANGenerator(nn.Module):
     def collect_standing_statistics(
         self, n_samples: int, truncation: float, batch_size: int, seed: int, progress: bool
     ) -> StandingStats:
-        """Run `n_samples` samples in collecting mode (see `recompute_standing_stats`);
-        return {module name: {"mean", "var"}} on the CPU, leaving the buffers as they were."""
+        """Run `n_samples` samples in collecting mode, drawn as `recompute_standing_stats`
+        says from `truncation`, `batch_size` and `seed` (`progress`: a bar); return
+        {module name: {"mean", "var"}} on the CPU, leaving the buffers as they were."""
         from tqdm.auto import tqdm
 
         if n_samples <= 0 or batch_size <= 0 or n_samples % batch_size:

@@ -29,6 +29,14 @@ from gan_kit.errors import InvalidInputError
 from gan_kit.generators.resample import make_filter, upsample2x, upsample_conv2d
 from gan_kit.latents.truncation import checked_cutoff, psi_per_sample, truncate
 
+__all__ = [
+    "NOISE_MODES",
+    "NoiseMode",
+    "StyleGAN2Config",
+    "StyleGAN2Generator",
+    "checked_noise_mode",
+]
+
 NoiseMode = Literal["const", "random", "none"]
 NOISE_MODES: tuple[str, ...] = ("const", "random", "none")
 
@@ -47,7 +55,14 @@ _ACTIVATION_GAIN = math.sqrt(2.0)
 
 @dataclass(frozen=True)
 class StyleGAN2Config:
-    """Everything needed to build the generator; JSON-serialisable via `asdict`."""
+    """Everything needed to build the generator; JSON-serialisable via `to_dict`.
+
+    `resolution` of the images (a power of two), `z_dim` and `w_dim` the latent widths,
+    `mapping_layers` dense layers in the mapping (hidden widths `mapping_widths`, () for
+    all w_dim), `channels` per synthesis block from 4 px up, `img_channels` of the
+    output, `resample_filter` the FIR taps of up-sampling, `normalize_z` whether z is
+    pixel-normalised first.
+    """
 
     resolution: int = 512
     z_dim: int = 512
@@ -71,6 +86,7 @@ class StyleGAN2Config:
 
     @property
     def num_ws(self) -> int:
+        """How many ws synthesis reads: two per resolution from 4 px, less one."""
         return 2 * int(math.log2(self.resolution)) - 2
 
     @property
@@ -80,11 +96,12 @@ class StyleGAN2Config:
         return (self.z_dim, *hidden, self.w_dim)
 
     def to_dict(self) -> dict[str, Any]:
+        """The fields as a JSON-serialisable dict (what converted files store)."""
         return asdict(self)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> StyleGAN2Config:
-        """The config written by `to_dict` (JSON gives lists where it held tuples)."""
+        """The config of `data`, written by `to_dict` (JSON gives lists for tuples)."""
         return cls(**{key: tuple(v) if isinstance(v, list) else v for key, v in data.items()})
 
 
@@ -338,7 +355,8 @@ class SynthesisNetwork(nn.Module):
 
 
 class StyleGAN2Generator(nn.Module):
-    """The full generator: `G.mapping(z, psi, cutoff)` -> ws, `G.synthesis(ws, noise_mode)`."""
+    """The full generator of the size `config` gives: `G.mapping(z, psi, cutoff)` -> ws,
+    `G.synthesis(ws, noise_mode)`."""
 
     kind: ClassVar[str] = "stylegan2"  # its name in converted files, recipes and the registry
 
@@ -355,26 +373,31 @@ class StyleGAN2Generator(nn.Module):
 
     @property
     def z_dim(self) -> int:
+        """The width of z."""
         return self.config.z_dim
 
     @property
     def w_dim(self) -> int:
+        """The width of each w."""
         return self.config.w_dim
 
     @property
     def num_ws(self) -> int:
+        """How many ws synthesis reads: two per resolution from 4 px, less one."""
         return self.config.num_ws
 
     @property
     def resolution(self) -> int:
+        """The images' width and height, in pixels."""
         return self.config.resolution
 
     @property
     def w_avg(self) -> torch.Tensor:
+        """The average w, the centre truncation pulls toward."""
         return self.mapping.w_avg
 
     def set_latent_normalization(self, enabled: bool) -> None:
-        """Switch the pixel-norm of z on or off, for files that do not record it."""
+        """Switch the pixel-norm of z on (`enabled`) or off, for files that do not record it."""
         self.config = dataclasses.replace(self.config, normalize_z=enabled)
         self.mapping.normalize_z = enabled
 
@@ -385,5 +408,6 @@ class StyleGAN2Generator(nn.Module):
         cutoff: int | None = None,
         noise_mode: NoiseMode = "const",
     ) -> torch.Tensor:
-        """z [B, z_dim] -> image [B, 3, resolution, resolution] in about [-1, 1]."""
+        """z [B, z_dim] -> image [B, 3, resolution, resolution] in about [-1, 1]: mapping
+        with `psi` and `cutoff`, then synthesis with `noise_mode`."""
         return self.synthesis(self.mapping(z, psi=psi, cutoff=cutoff), noise_mode=noise_mode)

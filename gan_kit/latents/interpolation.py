@@ -125,7 +125,9 @@ def interpolate(
     method: Method = "lerp",
     easing: Easing = "linear",
 ) -> torch.Tensor:
-    """The path [N, ...] through `keyframes` [K, ...]; slerp works over the last dimension."""
+    """The path [N, ...] through `keyframes` [K, ...]: `frames_per_segment` frames from each
+    keyframe to the next (with `loop`, back to the first; see the module doc), spaced by
+    `easing`, by `method` "lerp" or "slerp" (over the last dimension)."""
     if method not in INTERPOLATIONS:
         raise InvalidInputError(
             f"unknown interpolation {method!r}; use one of {', '.join(INTERPOLATIONS)}"

@@ -28,7 +28,8 @@ def resolution_group(resolution: int) -> str:
 
 @dataclass(frozen=True)
 class SlotLayout:
-    """Where each named slot lives in one sample's style code, and the named groups."""
+    """Where each named slot lives in one sample's style code (`shape`): `regions` maps each
+    slot name to its index, in model order; `groups` maps a group name to slot names."""
 
     shape: tuple[int, ...]
     regions: Mapping[str, Region]  # slot name -> index into a [*shape] tensor, in model order
@@ -36,6 +37,7 @@ class SlotLayout:
 
     @property
     def names(self) -> tuple[str, ...]:
+        """The slot names, in model order."""
         return tuple(self.regions)
 
     def describe(self) -> str:
@@ -61,14 +63,14 @@ class SlotLayout:
         return tuple(name for name in self.names if name in chosen)
 
     def mask(self, layers: Layers, device: torch.device | str = "cpu") -> torch.Tensor:
-        """A bool tensor [*shape], True inside the chosen slots."""
+        """A bool tensor [*shape] on `device`, True inside the slots `layers` names."""
         mask = torch.zeros(self.shape, dtype=torch.bool, device=device)
         for name in self.resolve(layers):
             mask[self.regions[name]] = True
         return mask
 
     def mix(self, a: torch.Tensor, b: torch.Tensor, layers: Layers) -> torch.Tensor:
-        """Codes a [B, *shape] with the chosen slots taken from b ([B or 1, *shape])."""
+        """Codes a [B, *shape] with the slots `layers` names taken from b ([B or 1, *shape])."""
         for code in (a, b):
             if tuple(code.shape[1:]) != self.shape:
                 raise InvalidInputError(

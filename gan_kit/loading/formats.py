@@ -21,13 +21,14 @@ from gan_kit.loading import (
 
 @dataclass(frozen=True)
 class CheckpointFormat:
-    """One on-disk format: how to recognise it cheaply and how to build its generator."""
+    """One on-disk format: its `description` (for messages and `gan-kit models`), how it
+    `recognises` a path cheaply and how to `build` the generator of one on the CPU. Files
+    `checked_when_written` (gan_kit's own conversions) skip the check for NaN weights on
+    load: the fast path of the cached load."""
 
     description: str
     recognises: Callable[[Path], bool]
     build: Callable[[Path], nn.Module]
-    # gan_kit's own conversions hold weights already checked when written: the fast path
-    # (the cached load) skips the check for NaN weights.
     checked_when_written: bool = False
 
 

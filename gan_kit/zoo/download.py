@@ -77,7 +77,10 @@ def download_url(
     backoff: float = 1.0,
     progress: bool = True,
 ) -> Path:
-    """The cached copy of `url`, downloading it first if needed (see the module doc).
+    """The cached copy of `url`, downloading it first if needed (see the module doc), then
+    checked against `sha256` and `size` where given; a dropped connection is retried
+    `retries` times (after `backoff` seconds, doubling), waiting up to `timeout` seconds
+    for the server, with a progress bar unless `progress` is False.
 
     Raises `DownloadError` when the transfer still fails after `retries` further attempts
     (dropped connections and transient HTTP statuses are retried), on any other HTTP error
@@ -232,7 +235,8 @@ def hf_address_parts(address: str) -> tuple[str, str]:
 
 
 def hf_hub_file(repo_id: str, filename: str, *, revision: str | None = None) -> Path:
-    """A file of a Hugging Face model repo, through huggingface_hub's cache.
+    """The file `filename` of the Hugging Face model repo `repo_id` (at `revision`, None:
+    the main branch), through huggingface_hub's cache.
 
     The cache location and offline switches are read now, not at import: `HF_HUB_CACHE`,
     else `HF_HOME/hub`, else huggingface_hub's default; offline serves only cached files.

@@ -18,9 +18,12 @@ SourceKind = Literal["huggingface", "url", "manual", "bundled"]
 
 @dataclass(frozen=True)
 class Source:
-    """One place a model's weights are published.
+    """One place a model's weights are published: the file `filename` at `location`, in
+    `file_format` (described in words), with a `note` on using it, and its `sha256` and
+    `size` where read off the published file (None where unknown).
 
-    `huggingface` and `url` sources are downloaded by gan_kit; a `manual` source (Mega,
+    The `kind` of source: `huggingface` and `url` sources are downloaded by gan_kit; a
+    `manual` source (Mega,
     Google Drive, rsync) is fetched by the user, who passes the local file to `gan_kit.load`;
     a `bundled` file ships inside gan_kit (`location` is its package folder).
     `normalize_z` states a StyleGAN2 setting that the file's format cannot record
@@ -38,13 +41,19 @@ class Source:
 
     @property
     def fetched_by_gan_kit(self) -> bool:
+        """Whether gan_kit downloads it (or ships it), rather than the user."""
         return self.kind != "manual"
 
 
 @dataclass(frozen=True)
 class ModelEntry:
-    """A named pretrained model: enough to choose it, use it well, and fetch it. Its layer
-    groups are its explorer's (`gan_kit.explorer(name).slot_groups`), read off the model."""
+    """A named pretrained model: enough to choose it, use it well, and fetch it.
+
+    `name` for `gan_kit.load`, the generator's `kind`, the images' `resolution`, a
+    `description` and its `licence`; `psi_default`, the truncation to start from,
+    `psi_range`, the psi worth exploring, and `psi_note`, where those come from; its
+    `sources`, the first gan_kit can fetch being the default. Its layer groups are its
+    explorer's (`gan_kit.explorer(name).slot_groups`), read off the model."""
 
     name: str
     kind: str  # the generator's kind: one of gan_kit.generators.kinds.KINDS

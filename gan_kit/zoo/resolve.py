@@ -55,7 +55,8 @@ def is_url(reference: object) -> bool:
 
 
 def converted_cache_path(reference: str) -> Path:
-    """Where the converted copy of a zoo name, URL or `hf://` address is cached."""
+    """Where the converted copy of `reference` (a zoo name, URL or `hf://` address) is
+    cached."""
     if is_url(reference) or is_hf_address(reference):
         scheme = "url" if is_url(reference) else "hf"
         key = f"{scheme}-{hashlib.sha256(reference.encode()).hexdigest()[:16]}"
