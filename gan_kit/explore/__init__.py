@@ -12,7 +12,7 @@ slots, mixing, interpolation, rendering and grids.
 
 from __future__ import annotations
 
-from gan_kit.explore.animation import save_animation
+from gan_kit.explore.animation import animation_clip, save_animation
 from gan_kit.explore.base import NOISE_MODES, Explorer, Latents, NoiseMode
 from gan_kit.explore.biggan import BigGANExplorer
 from gan_kit.explore.factory import explorer, model_reference
@@ -27,6 +27,7 @@ __all__ = [
     "Latents",
     "NoiseMode",
     "StyleGAN2Explorer",
+    "animation_clip",
     "explorer",
     "mixing_matrix",
     "model_reference",

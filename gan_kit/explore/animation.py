@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -14,6 +15,8 @@ from gan_kit.errors import InvalidInputError
 from gan_kit.explore.base import Explorer, NoiseMode
 from gan_kit.explore.images import to_uint8
 from gan_kit.export import write_gif, write_mp4
+from gan_kit.export.clip import frames_clip
+from gan_kit.export.frames import check_fps
 from gan_kit.values import is_whole_number
 
 ANIMATION_WRITERS: dict[str, Callable[..., Path]] = {".gif": write_gif, ".mp4": write_mp4}
@@ -60,13 +63,43 @@ def save_animation(
     (GIF 15, MP4 30). `scale` > 1 enlarges each frame (Lanczos), for small models.
     """
     writer = animation_writer(path)
+    frames = _frames(explorer, styles, noise_mode, batch_size, progress, scale)
+    rate = {} if fps is None else {"fps": fps}
+    return writer(frames, path, overwrite=overwrite, **rate)
+
+
+def animation_clip(
+    explorer: Explorer,
+    styles: torch.Tensor,
+    *,
+    fps: float = 15,
+    noise_mode: NoiseMode = "const",
+    batch_size: int | None = None,
+    progress: bool = False,
+    scale: int = 1,
+) -> Any:
+    """Render one frame per style code into a moviepy clip at `fps`, to compose with
+    moviepy (titles, audio, concatenation, speed) on moviepy 1.0.3 or 2.x; written at its
+    fps it keeps every frame (see `gan_kit.export.clip`). Options as `save_animation`."""
+    check_fps(fps)
+    frames = _frames(explorer, styles, noise_mode, batch_size, progress, scale)
+    return frames_clip(list(frames), fps)
+
+
+def _frames(
+    explorer: Explorer,
+    styles: torch.Tensor,
+    noise_mode: NoiseMode,
+    batch_size: int | None,
+    progress: bool,
+    scale: int,
+) -> Iterator[np.ndarray]:
+    """uint8 frames of `styles`, rendered batch by batch, enlarged `scale` times."""
     checked_scale(scale)
     batches = explorer.iter_render(
         styles, noise_mode=noise_mode, batch_size=batch_size, progress=progress
     )
-    frames = (_enlarged(frame, scale) for batch in batches for frame in to_uint8(batch))
-    rate = {} if fps is None else {"fps": fps}
-    return writer(frames, path, overwrite=overwrite, **rate)
+    return (_enlarged(frame, scale) for batch in batches for frame in to_uint8(batch))
 
 
 def _enlarged(frame: np.ndarray, scale: int) -> np.ndarray:

@@ -6,13 +6,13 @@ over `gan_kit.explore`:
     InterpolationStudio(gan_kit.explorer("tadne-512"))   # keyframes, Play preview, GIF / MP4
 
 The state of every widget is plain data (`ImageState`, `AnimationPath`) that renders and
-saves without ipywidgets; `LatestWins` is the render loop that keeps dragging instant.
+saves without ipywidgets. Every live view draws through `Preview`: the page paces the
+frames, and nothing runs in a background thread (Colab would never show its updates).
 """
 
 from __future__ import annotations
 
 from gan_kit.errors import MissingDependencyError
-from gan_kit.widgets.scheduler import LatestWins, in_kernel
 from gan_kit.widgets.state import (
     AnimationPath,
     ImageState,
@@ -30,7 +30,7 @@ except ImportError as error:
     ) from error
 
 from gan_kit.widgets.explorer import ExplorerWidget
-from gan_kit.widgets.preview import Preview, jpeg_bytes
+from gan_kit.widgets.preview import Job, Preview, jpeg_bytes
 from gan_kit.widgets.studio import InterpolationStudio, offer_download
 
 __all__ = [
@@ -38,9 +38,8 @@ __all__ = [
     "ExplorerWidget",
     "ImageState",
     "InterpolationStudio",
-    "LatestWins",
+    "Job",
     "Preview",
-    "in_kernel",
     "jpeg_bytes",
     "load_favourite",
     "offer_download",
