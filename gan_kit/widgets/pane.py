@@ -1,23 +1,23 @@
 """The page's half of every live view: a small anywidget that paces the kernel's work.
 
 Colab never shows widget updates sent from a background thread (colabtools#3373), so
-nothing here runs in one: the kernel only works while it handles a message from this
-pane, on its main thread. The pane holds the sequence number of the newest state the
-kernel was asked to show (`latest`, set by the kernel when a control moves), asks for a
-frame only when the previous one has arrived, and shows the JPEG bytes it receives as a
-binary buffer. So at most one render is in flight, positions passed over are never
-rendered, and the last one always is. Long work (an export) is cut into steps, and the
-pane asks for the next step when the last has finished, so the kernel reads a click on
-"cancel" between two steps.
+nothing here runs in one: the kernel only works while it handles a message, on its main
+thread. A frame goes to the page as JPEG bytes in a binary buffer, and the kernel sends
+the next one only once the page says the last has arrived: at most one frame is on its
+way, the states passed over meanwhile are never rendered, and the newest always is. (The
+kernel renders a new state at once when nothing is on its way, so a lone slider step
+costs one trip, not a request and a reply.) Long work (an export) is cut into steps, and
+the pane asks for the next step when the last has finished, so the kernel reads a click
+on "cancel" between two steps.
 
 Messages, page -> kernel: {"type": "hello"} once the pane's JavaScript runs;
-{"type": "frame"}: send the newest frame; {"type": "step", "job": id}: do a step of job
-`id`. Kernel -> page: {"type": "frame", "seq", "render_ms", "encode_ms", "rendered",
-"error"} with the JPEG as its buffer (none on error); {"type": "step", "job"} when the
-step is done; the job in progress is the `job` trait (0: none).
+{"type": "drawn", "seq"} when frame `seq` has arrived; {"type": "step", "job": id}: do
+a step of job `id`. Kernel -> page: {"type": "frame", "seq", "render_ms", "encode_ms",
+"rendered", "error"} with the JPEG as its buffer (none on error); {"type": "step", "job"}
+when the step is done; the job in progress is the `job` trait (0: none).
 
 The ES module is inline (no build step, no CDN at run time). It records each frame's
-timings in `window.ganKitFrames` (the last 1000), which the browser tests and
+timings in `globalThis.ganKitFrames` (the last 1000), which the browser tests and
 benchmarks read.
 """
 
@@ -31,7 +31,6 @@ import traitlets
 
 PANE_ESM = r"""
 const panes = new Map();  // pane_key -> what every view of one pane shares
-const WATCHDOG_MS = 30000;  // a request unanswered this long is taken as lost
 const LOG_SIZE = 1000;
 
 function log(entry) {
@@ -42,16 +41,8 @@ function log(entry) {
 
 function initialize({ model }) {
   const key = model.get("pane_key");
-  const pane = { views: new Set(), url: null, drawn: 0, asked: null, stepping: false };
+  const pane = { views: new Set(), url: null, stepping: false };
   panes.set(key, pane);
-
-  function ask() {
-    const latest = model.get("latest");
-    const lost = pane.asked !== null && performance.now() - pane.asked > WATCHDOG_MS;
-    if ((pane.asked !== null && !lost) || latest <= pane.drawn) return;
-    pane.asked = performance.now();
-    model.send({ type: "frame" });
-  }
 
   function step() {
     const job = model.get("job");
@@ -62,10 +53,7 @@ function initialize({ model }) {
 
   async function show(msg, buffers) {
     const received = performance.now();
-    const asked = pane.asked;
-    pane.asked = null;
-    pane.drawn = Math.max(pane.drawn, msg.seq);
-    ask();  // the next render overlaps this decode
+    model.send({ type: "drawn", seq: msg.seq });  // the next render overlaps this decode
     if (!buffers || !buffers.length) return;
     const url = URL.createObjectURL(new Blob([buffers[0]], { type: "image/jpeg" }));
     const old = pane.url;
@@ -80,13 +68,12 @@ function initialize({ model }) {
       img.dataset.drawn = String(Number(img.dataset.drawn || 0) + 1);
     }
     log({
-      key, seq: msg.seq, asked, received, decoded: performance.now(),
+      key, seq: msg.seq, received, decoded: performance.now(),
       render_ms: msg.render_ms, encode_ms: msg.encode_ms, bytes: buffers[0].byteLength,
       rendered: msg.rendered,
     });
   }
 
-  model.on("change:latest", ask);
   model.on("change:job", step);
   model.on("msg:custom", (msg, buffers) => {
     if (msg.type === "frame") show(msg, buffers);
@@ -96,7 +83,6 @@ function initialize({ model }) {
     }
   });
   model.send({ type: "hello" });
-  ask();
   step();
   return () => {
     panes.delete(key);
@@ -127,12 +113,11 @@ export default { initialize, render };
 
 class FramePane(anywidget.AnyWidget):
     """The live image pane (see the module doc). The kernel side only passes messages on:
-    `on_hello()`, `on_frame()` and `on_step(job)` are set by the view that owns the pane
-    and run on the kernel's main thread, while it handles the page's message."""
+    `on_hello()`, `on_drawn(seq)` and `on_step(job)` are set by the view that owns the
+    pane and run on the kernel's main thread, while it handles the page's message."""
 
     _esm = PANE_ESM
     pane_key = traitlets.Unicode("").tag(sync=True)
-    latest = traitlets.Int(0).tag(sync=True)  # the sequence number of the newest state
     job = traitlets.Int(0).tag(sync=True)  # the job the page should step through; 0: none
     width = traitlets.Unicode("256px").tag(sync=True)
     pixelated = traitlets.Bool(False).tag(sync=True)  # small models: crisp enlarged pixels
@@ -140,7 +125,7 @@ class FramePane(anywidget.AnyWidget):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(pane_key=secrets.token_hex(8), **kwargs)
         self.on_hello: Callable[[], None] = lambda: None
-        self.on_frame: Callable[[], None] = lambda: None
+        self.on_drawn: Callable[[int], None] = lambda seq: None
         self.on_step: Callable[[int], None] = lambda job: None
         self.on_msg(self._received)
 
@@ -150,8 +135,8 @@ class FramePane(anywidget.AnyWidget):
         kind = content.get("type")
         if kind == "hello":
             self.on_hello()
-        elif kind == "frame":
-            self.on_frame()
+        elif kind == "drawn" and isinstance(content.get("seq"), int):
+            self.on_drawn(content["seq"])
         elif kind == "step" and isinstance(content.get("job"), int):
             self.on_step(content["job"])
 

@@ -4,10 +4,11 @@ status line; and long jobs (exports) cut into steps that the page paces.
 Two modes, both on the kernel's main thread only (Colab drops widget updates sent from
 other threads):
 
-- live, once the anywidget pane (`gan_kit.widgets.pane`) says hello from the page:
-  `show(state)` only stores the state and tells the page its sequence number; the page
-  asks for a frame when the previous one has arrived, and the kernel renders whatever is
-  newest then. Sliders update continuously.
+- live, once the anywidget pane (`gan_kit.widgets.pane`) says hello from the page: a
+  frame is sent only when the page has said that the previous one arrived; `show(state)`
+  renders at once when no frame is on its way, else only stores the state, and the
+  page's word that the frame arrived makes the kernel render whatever is newest then.
+  Sliders update continuously.
 - static, until then or where the pane cannot load (no anywidget, a viewer without its
   front end): sliders update on release (`continuous_update=False`) and each change
   renders at once into a core `ipywidgets.Image`; the status line says so.
@@ -35,6 +36,7 @@ Result = TypeVar("Result")
 
 JPEG_QUALITY = 85
 STEP_SECONDS = 0.25  # work done per step of a paced job, so "cancel" is read this often
+LOST_FRAME_SECONDS = 30.0  # a frame the page has not confirmed by then is taken as lost
 _STATIC_NOTE = "static preview: updates when a slider is released"
 _NO_ANYWIDGET_NOTE = "static preview (pip install anywidget for the live one)"
 
@@ -143,13 +145,15 @@ class Preview(Generic[State]):
         for control in self._controls:
             control.continuous_update = False
         self._latest: State | None = None
-        self._seq = 0
+        self._seq = 0  # counts `show` calls
         self._held = 0
+        self._sent_seq = 0  # the `show` count of the newest state sent to the page
+        self._on_its_way: float | None = None  # when the unconfirmed frame was sent
         self._job: Job | None = None
         self._job_ids = itertools.count(1)
         if self.pane is not None:
             self.pane.on_hello = self._go_live
-            self.pane.on_frame = self._send_frame
+            self.pane.on_drawn = self._drawn
             self.pane.on_step = self._step
         images = [self.image] if self.pane is None else [self.image, self.pane]
         self.widget = widgets.VBox([*images, self.status])
@@ -180,10 +184,11 @@ class Preview(Generic[State]):
         return drawn.pixels if drawn is not None and drawn.state == state else None
 
     def _publish(self) -> None:
-        if self.live:
-            self.pane.latest = self._seq  # the page asks for the frame when it is free
-        else:
+        if not self.live:
             self._draw_static()
+        elif self._on_its_way is None or time.monotonic() - self._on_its_way > LOST_FRAME_SECONDS:
+            self._send_newest()
+        # else: the page's word that the frame on its way arrived brings the newest state
 
     def _newest_frame(self) -> tuple[Drawn[State], float, float]:
         """The frame of the newest state (reused if drawn already), with its render and
@@ -210,13 +215,20 @@ class Preview(Generic[State]):
         self.image.value = drawn.jpeg
         self._report(drawn.state, render_ms)
 
-    def _send_frame(self) -> None:
-        """The page asks for the newest frame (live mode)."""
+    def _drawn(self, _seq: int) -> None:
+        """The page says a frame arrived: send the newest state if it was not sent yet."""
+        self._on_its_way = None
+        if self._sent_seq < self._seq:
+            self._send_newest()
+
+    def _send_newest(self) -> None:
+        """Render the newest state (unless drawn already) and send it to the page."""
         if self._latest is None:
             return
+        self._sent_seq, self._on_its_way = self._seq, time.monotonic()
         try:
             drawn, render_ms, encode_ms = self._newest_frame()
-        except Exception as error:
+        except Exception as error:  # shown in the status line; the explorer goes on
             self.pane.send_frame(self._seq, None, rendered=self.frames_rendered, error=str(error))
             self._report_failure(error)
             return
@@ -246,9 +258,8 @@ class Preview(Generic[State]):
             self.pane.layout.display = None
             for control in self._controls:
                 control.continuous_update = True
-            if self.drawn is not None:
-                self._report(self.drawn.state, 0.0)
-        self.pane.latest = self._seq
+        self._on_its_way = None
+        self._send_newest()  # also to a page that was reloaded
 
     # --- jobs -----------------------------------------------------------------------------
 
