@@ -47,7 +47,9 @@ CHROMIUM_FLAGS = [
 RECORD_INPUTS = """
 globalThis.ganKitInputs = [];
 for (const type of ["keydown", "pointermove"]) {
-  document.addEventListener(type, () => globalThis.ganKitInputs.push(performance.now()), true);
+    document.addEventListener(
+    type, () => globalThis.ganKitInputs.push([performance.now(), Date.now()]), true
+  );
 }
 """
 
@@ -143,16 +145,21 @@ def one_step(page, handle) -> dict:
     page.wait_for_function(f"(globalThis.ganKitFrames || []).length > {before}", timeout=600_000)
     wait_idle(page)
     frame = frames(page)[before]
-    pressed = page.evaluate("globalThis.ganKitInputs.at(-1)")
+    pressed, pressed_at = page.evaluate("globalThis.ganKitInputs.at(-1)")
     total = frame["decoded"] - pressed
     decode = frame["decoded"] - frame["received"]
     transport = total - frame["render_ms"] - frame["encode_ms"] - decode
+    # The same machine's wall clock on both sides: where the transport time goes.
+    kernel = frame["sent_at"] - frame["requested_at"] - frame["render_ms"] - frame["encode_ms"]
     return {
         "total": total,
         "render": frame["render_ms"],
         "encode": frame["encode_ms"],
         "decode": decode,
         "transport": transport,
+        "to_kernel": frame["requested_at"] - pressed_at,
+        "in_kernel": kernel,
+        "to_page": frame["received_at"] - frame["sent_at"],
         "bytes": frame["bytes"],
     }
 
@@ -201,8 +208,9 @@ def main() -> None:
     )
     print(f"CPU: {cpu}, {os.cpu_count()} cores; torch {torch.__version__}; chromium headless\n")
     print(
-        "| model | one step: input to pixels | render | encode | transport | decode "
-        "| pacing over render | JPEG kB | drag: frames/s | drag: render |"
+        "| model | one step: input to pixels | render | encode | transport (to kernel + in "
+        "kernel + to page) | decode | pacing over render | JPEG kB | drag: frames/s "
+        "| drag: render |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name in args.models:
@@ -219,6 +227,7 @@ def main() -> None:
         print(
             f"| {name} | {median('total'):.0f} ms | {median('render'):.0f} ms "
             f"| {median('encode'):.1f} ms | {median('transport'):.1f} ms "
+            f"({median('to_kernel'):.1f} + {median('in_kernel'):.1f} + {median('to_page'):.1f}) "
             f"| {median('decode'):.1f} ms | {pacing:.1f} ms | {median('bytes') / 1000:.0f} "
             f"| {result['fps']:.1f} | {result['drag_render_ms']:.0f} ms |"
         )

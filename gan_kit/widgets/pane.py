@@ -13,7 +13,8 @@ on "cancel" between two steps.
 Messages, page -> kernel: {"type": "hello"} once the pane's JavaScript runs;
 {"type": "drawn", "seq"} when frame `seq` has arrived; {"type": "step", "job": id}: do
 a step of job `id`. Kernel -> page: {"type": "frame", "seq", "render_ms", "encode_ms",
-"rendered", "error"} with the JPEG as its buffer (none on error); {"type": "step", "job"}
+"rendered", "requested_at", "sent_at", "error"} with the JPEG as its buffer (none on
+error; the two times are the kernel's clock, in ms since the epoch); {"type": "step", "job"}
 when the step is done; the job in progress is the `job` trait (0: none).
 
 The ES module is inline (no build step, no CDN at run time). It records each frame's
@@ -24,6 +25,7 @@ benchmarks read.
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Callable
 
 import anywidget
@@ -53,6 +55,7 @@ function initialize({ model }) {
 
   async function show(msg, buffers) {
     const received = performance.now();
+    const arrived = Date.now();
     model.send({ type: "drawn", seq: msg.seq });  // the next render overlaps this decode
     if (!buffers || !buffers.length) return;
     const url = URL.createObjectURL(new Blob([buffers[0]], { type: "image/jpeg" }));
@@ -68,7 +71,8 @@ function initialize({ model }) {
       img.dataset.drawn = String(Number(img.dataset.drawn || 0) + 1);
     }
     log({
-      key, seq: msg.seq, received, decoded: performance.now(),
+      key, seq: msg.seq, received, decoded: performance.now(), received_at: arrived,
+      requested_at: msg.requested_at, sent_at: msg.sent_at,
       render_ms: msg.render_ms, encode_ms: msg.encode_ms, bytes: buffers[0].byteLength,
       rendered: msg.rendered,
     });
@@ -148,15 +152,19 @@ class FramePane(anywidget.AnyWidget):
         render_ms: float = 0.0,
         encode_ms: float = 0.0,
         rendered: int = 0,
+        requested_at: float = 0.0,
         error: str | None = None,
     ) -> None:
-        """Send frame `seq` (its JPEG bytes as a binary buffer; None after an error)."""
+        """Send frame `seq` (its JPEG bytes as a binary buffer; None after an error);
+        `requested_at` is when its state was asked for (`time.time()`), for timing."""
         content = {
             "type": "frame",
             "seq": seq,
             "render_ms": round(render_ms, 2),
             "encode_ms": round(encode_ms, 2),
             "rendered": rendered,
+            "requested_at": round(requested_at * 1000, 1),
+            "sent_at": round(time.time() * 1000, 1),
             "error": error,
         }
         self.send(content, buffers=[] if jpeg is None else [jpeg])

@@ -146,6 +146,7 @@ class Preview(Generic[State]):
             control.continuous_update = False
         self._latest: State | None = None
         self._seq = 0  # counts `show` calls
+        self._requested_at = 0.0  # when the newest state was shown (time.time())
         self._held = 0
         self._sent_seq = 0  # the `show` count of the newest state sent to the page
         self._on_its_way: float | None = None  # when the unconfirmed frame was sent
@@ -162,7 +163,7 @@ class Preview(Generic[State]):
 
     def show(self, state: State) -> None:
         """Ask for `state` to be drawn; it replaces any state not drawn yet."""
-        self._latest, self._seq = state, self._seq + 1
+        self._latest, self._seq, self._requested_at = state, self._seq + 1, time.time()
         if not self._held:
             self._publish()
 
@@ -238,6 +239,7 @@ class Preview(Generic[State]):
             render_ms=render_ms,
             encode_ms=encode_ms,
             rendered=self.frames_rendered,
+            requested_at=self._requested_at,
         )
         self._report(drawn.state, render_ms)
 
