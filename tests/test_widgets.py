@@ -579,3 +579,21 @@ def test_the_colab_rule_catches_a_widget_changed_from_a_thread(_colab_rule_log):
     slider.value = 4  # on the main thread: allowed
     assert _colab_rule_log == ["worker: IntSlider.value = 3"]
     _colab_rule_log.clear()
+
+
+def test_clicks_on_a_clickable_pane_reach_its_view(varied_stylegan2):
+    clicks: list[tuple[float, float]] = []
+    preview = Preview(
+        lambda state: np.zeros((8, 8, 3), np.uint8),
+        str,
+        64,
+        on_click=lambda x, y: clicks.append((x, y)),
+    )
+    preview.show(1)
+    assert preview.pane.clickable
+    for content in ({"type": "click", "x": 0.25, "y": 1}, {"type": "click", "x": 2, "y": 0}):
+        preview.pane._received(preview.pane, content, [])  # the second is off the image
+    assert clicks == [(0.25, 1.0)]
+    plain = Preview(lambda state: np.zeros((8, 8, 3), np.uint8), str, 64)
+    plain.pane._received(plain.pane, {"type": "click", "x": 0.5, "y": 0.5}, [])
+    assert not plain.pane.clickable

@@ -12,10 +12,12 @@ on "cancel" between two steps.
 
 Messages, page -> kernel: {"type": "hello"} once the pane's JavaScript runs;
 {"type": "drawn", "seq"} when frame `seq` has arrived; {"type": "step", "job": id}: do
-a step of job `id`. Kernel -> page: {"type": "frame", "seq", "render_ms", "encode_ms",
-"rendered", "requested_at", "sent_at", "error"} with the JPEG as its buffer (none on
-error; the two times are the kernel's clock, in ms since the epoch); {"type": "step", "job"}
-when the step is done; the job in progress is the `job` trait (0: none).
+a step of job `id`; {"type": "click", "x", "y"} where the image was clicked (0 to 1
+across and down), while `clickable`. Kernel -> page: {"type": "frame", "seq",
+"render_ms", "encode_ms", "rendered", "requested_at", "sent_at", "error"} with the JPEG
+as its buffer (none on error; the two times are the kernel's clock, in ms since the
+epoch); {"type": "step", "job"} when the step is done; the job in progress is the `job`
+trait (0: none).
 
 The ES module is inline (no build step, no CDN at run time). It records each frame's
 timings in `globalThis.ganKitFrames` (the last 1000), which the browser tests and
@@ -106,6 +108,14 @@ function render({ model, el }) {
   size();
   model.on("change:width", size);
   if (pane.url) img.src = pane.url;
+  img.addEventListener("click", (event) => {
+    if (!model.get("clickable") || !img.clientWidth || !img.clientHeight) return;
+    const x = event.offsetX / img.clientWidth, y = event.offsetY / img.clientHeight;
+    model.send({ type: "click", x: Math.min(Math.max(x, 0), 1), y: Math.min(Math.max(y, 0), 1) });
+  });
+  const cursor = () => { img.style.cursor = model.get("clickable") ? "pointer" : "auto"; };
+  cursor();
+  model.on("change:clickable", cursor);
   pane.views.add(img);
   el.appendChild(img);
   return () => pane.views.delete(img);
@@ -117,20 +127,23 @@ export default { initialize, render };
 
 class FramePane(anywidget.AnyWidget):
     """The live image pane (see the module doc). The kernel side only passes messages on:
-    `on_hello()`, `on_drawn(seq)` and `on_step(job)` are set by the view that owns the
-    pane and run on the kernel's main thread, while it handles the page's message."""
+    `on_hello()`, `on_drawn(seq)`, `on_step(job)` and, while `clickable`, `on_click(x, y)`
+    (where the image was clicked, each from 0 to 1) are set by the view that owns the pane
+    and run on the kernel's main thread, while it handles the page's message."""
 
     _esm = PANE_ESM
     pane_key = traitlets.Unicode("").tag(sync=True)
     job = traitlets.Int(0).tag(sync=True)  # the job the page should step through; 0: none
     width = traitlets.Unicode("256px").tag(sync=True)
     pixelated = traitlets.Bool(False).tag(sync=True)  # small models: crisp enlarged pixels
+    clickable = traitlets.Bool(False).tag(sync=True)  # clicks on the image reach `on_click`
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(pane_key=secrets.token_hex(8), **kwargs)
         self.on_hello: Callable[[], None] = lambda: None
         self.on_drawn: Callable[[int], None] = lambda seq: None
         self.on_step: Callable[[int], None] = lambda job: None
+        self.on_click: Callable[[float, float], None] = lambda x, y: None
         self.on_msg(self._received)
 
     def _received(self, _widget: object, content: object, _buffers: object) -> None:
@@ -143,6 +156,10 @@ class FramePane(anywidget.AnyWidget):
             self.on_drawn(content["seq"])
         elif kind == "step" and isinstance(content.get("job"), int):
             self.on_step(content["job"])
+        elif kind == "click" and self.clickable:
+            x, y = content.get("x"), content.get("y")
+            if all(isinstance(v, (int, float)) and 0 <= v <= 1 for v in (x, y)):
+                self.on_click(float(x), float(y))
 
     def send_frame(
         self,

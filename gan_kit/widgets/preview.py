@@ -121,7 +121,8 @@ class Job(Generic[Result]):
 class Preview(Generic[State]):
     """`show(state)` draws `render(state)` (uint8 [R, R, 3]) with `describe(state)` and
     the render time in `status`; see the module doc for the live and static modes.
-    `controls` are the sliders whose `continuous_update` follows the mode; `drawn` is the
+    `controls` are the sliders whose `continuous_update` follows the mode; `on_click(x,
+    y)` gets where the live image was clicked (0 to 1 across and down); `drawn` is the
     newest frame rendered (None before the first), `frames_rendered` counts renders;
     `widget` holds the image (or the live pane) over the status line."""
 
@@ -132,6 +133,7 @@ class Preview(Generic[State]):
         resolution: int,
         *,
         controls: Sequence[widgets.Widget] = (),
+        on_click: Callable[[float, float], None] | None = None,
     ) -> None:
         self._render, self._describe = render, describe
         width = display_width(resolution)
@@ -156,6 +158,8 @@ class Preview(Generic[State]):
             self.pane.on_hello = self._go_live
             self.pane.on_drawn = self._drawn
             self.pane.on_step = self._step
+            if on_click is not None:
+                self.pane.clickable, self.pane.on_click = True, on_click
         images = [self.image] if self.pane is None else [self.image, self.pane]
         self.widget = widgets.VBox([*images, self.status])
 
