@@ -18,6 +18,7 @@ from gan_kit.errors import (
 from gan_kit.explore import (
     Explorer,
     Grid,
+    animation_clip,
     explorer,
     mixing_matrix,
     psi_sweep,
@@ -47,6 +48,7 @@ __all__ = [
     "UnsafePickleError",
     "UnsupportedCheckpointError",
     "__version__",
+    "animation_clip",
     "convert",
     "explorer",
     "load",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -55,3 +56,28 @@ def stylegan2_explorer(stylegan2_pickle: Path) -> Explorer:
 def biggan_explorer(biggan_checkpoint: Path) -> Explorer:
     """The tiny conformance BigGAN (256 px, 7 z chunks, 1000 classes) behind the interface."""
     return explorer(biggan_checkpoint, device="cpu")
+
+
+@pytest.fixture(scope="session")
+def _colab_rule_log() -> list[str]:
+    """Widget messages sent off the main thread, over the whole session (see colab_rule)."""
+    log: list[str] = []
+    try:
+        import ipywidgets  # noqa: F401
+    except ImportError:
+        return log
+    import colab_rule
+
+    colab_rule.install(log)
+    return log
+
+
+@pytest.fixture(autouse=True)
+def colab_rule(_colab_rule_log: list[str]) -> Iterator[None]:
+    """Fail any test during which a widget message was sent from a thread other than the
+    main one: Colab would never show it (colabtools#3373)."""
+    _colab_rule_log.clear()
+    yield
+    assert not _colab_rule_log, "widget messages sent off the main thread:\n" + "\n".join(
+        _colab_rule_log[:10]
+    )

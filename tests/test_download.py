@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -179,3 +181,36 @@ def test_non_ascii_and_very_long_file_names_download(cache):
         long = fetch(f"{base}/{long_name}")
     assert accented.name == "été.pkl" and accented.read_bytes() == BODY
     assert long.name == long_name[-download.MAX_NAME_CHARS :] and long.read_bytes() == BODY
+
+
+@pytest.fixture
+def no_name_resolves(monkeypatch) -> list[str]:
+    """No network: every host name lookup fails at once, as it does offline."""
+    looked_up: list[str] = []
+
+    def getaddrinfo(host, *args, **kwargs):
+        looked_up.append(host)
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return looked_up
+
+
+def test_no_network_fails_at_once_without_retries(cache, no_name_resolves):
+    started = time.monotonic()
+    with pytest.raises(DownloadError, match=r"models\.invalid cannot be reached.*connect to"):
+        download_url("https://models.invalid/x.pkl", backoff=5.0, progress=False)
+    assert time.monotonic() - started < 2 and no_name_resolves[0] == "models.invalid"
+    assert cache_files(cache) == []
+
+
+def test_no_network_for_the_hugging_face_hub_says_so_at_once(
+    cache, no_name_resolves, tmp_path, monkeypatch
+):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    started = time.monotonic()
+    with pytest.raises(
+        DownloadError, match=r"not in the Hugging Face cache and huggingface\.co cannot be reached"
+    ):
+        download.hf_hub_file("public-data/TADNE", "models/x.pt")
+    assert time.monotonic() - started < 5

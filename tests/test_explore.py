@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+import gan_kit
 from gan_kit.errors import ExportError, InvalidInputError, OutputTooLargeError
 from gan_kit.explore import (
     NOISE_MODES,
@@ -399,6 +400,19 @@ def test_save_animation_writes_every_frame(biggan_explorer, tmp_path):
         frame = np.asarray(gif.convert("RGB"))
     keyframe = biggan_explorer.render_uint8(biggan_explorer.styles(keyframes[1], psi=0.7))[0]
     assert np.abs(frame.astype(int) - keyframe).mean() < 8  # a 256-colour palette's error
+
+
+def test_an_animation_clip_holds_the_rendered_frames(biggan_explorer):
+    pytest.importorskip("moviepy")
+    keyframes = biggan_explorer.latents([1, 2], classes=[3, 7])
+    path = biggan_explorer.interpolate(keyframes, 3, loop=True, psi=0.7)
+    clip = gan_kit.animation_clip(biggan_explorer, path, fps=12)
+    frames = np.stack(list(clip.iter_frames(fps=12, dtype="uint8")))
+    assert np.array_equal(frames, biggan_explorer.render_uint8(path)) and clip.fps == 12
+    enlarged = gan_kit.animation_clip(biggan_explorer, path[:2], fps=12, scale=2)
+    assert enlarged.get_frame(0).shape == (512, 512, 3)
+    with pytest.raises(InvalidInputError, match="fps must be a finite number above 0"):
+        gan_kit.animation_clip(biggan_explorer, path, fps=0)
 
 
 def test_latents_index_keeps_the_batch_dimension(biggan_explorer):

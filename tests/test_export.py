@@ -21,6 +21,13 @@ from gan_kit.errors import (
     OutputExistsError,
 )
 from gan_kit.export import atomic_path, read_png_text, write_gif, write_mp4, write_png
+from gan_kit.export.clip import (
+    clip_duration,
+    clip_frames,
+    frames_clip,
+    moviepy_frame_count,
+    write_gif_with_moviepy,
+)
 from gan_kit.export.gif import gif_delays
 
 
@@ -221,6 +228,65 @@ def test_mp4_without_moviepy_says_what_to_install(
     with pytest.raises(MissingDependencyError, match=r"gan_kit\[notebooks\]"):
         write_mp4(animation(count=2), tmp_path / "clip.mp4")
     assert files_in(tmp_path) == []
+
+
+# --- moviepy clips ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("legacy", [True, False], ids=["moviepy-1.0.3", "moviepy-2"])
+def test_clip_durations_give_exact_frame_counts_on_both_moviepy_lines(legacy: bool) -> None:
+    """The two counting rules (see gan_kit.export.clip), over many (count, fps) pairs;
+    n / fps itself gets many of them wrong on each line."""
+    wrong_with_plain_division = 0
+    for fps in (1, 5, 7.5, 10, 12, 15, 23.976, 24, 25, 29.97, 30, 50, 60):
+        for count in range(1, 400):
+            wrong_with_plain_division += (
+                moviepy_frame_count(count / fps, fps, legacy=legacy) != count
+            )
+            duration = clip_duration(count, fps, legacy=legacy)
+            assert moviepy_frame_count(duration, fps, legacy=legacy) == count, (count, fps)
+            assert duration == pytest.approx(count / fps, rel=1e-12)
+    assert wrong_with_plain_division > 50
+
+
+@pytest.mark.parametrize(("count", "fps"), FRAME_COUNT_AND_FPS)
+def test_a_clip_yields_every_frame_once_in_order(count: int, fps: float) -> None:
+    pytest.importorskip("moviepy")
+    frames = animation(count=count, height=8, width=16)
+    clip = frames_clip(frames, fps)
+    assert clip.fps == fps and clip.duration == pytest.approx(count / fps)
+    assert np.array_equal(np.stack(list(clip_frames(clip))), frames)
+    assert np.array_equal(np.stack(list(clip.iter_frames(fps=fps, dtype="uint8"))), frames)
+
+
+@pytest.mark.parametrize(("count", "fps"), [(30, 15), (31, 24), (25, 29.97)])
+def test_moviepy_writes_a_clip_with_every_frame(tmp_path: Path, count: int, fps: float) -> None:
+    pytest.importorskip("moviepy")
+    frames = animation(count=count, height=32, width=48)
+    clip = frames_clip(frames, fps)
+    clip.write_videofile(str(tmp_path / "clip.mp4"), fps=fps, logger=None)
+    decoded, _ = read_mp4(tmp_path / "clip.mp4")
+    assert best_matching_indices(decoded, frames) == list(range(count))
+    gif_fps = min(fps, 25)
+    gif = write_gif_with_moviepy(frames, tmp_path / "clip.gif", fps=gif_fps)
+    decoded, durations, info = read_gif(gif)
+    assert best_matching_indices(decoded, frames) == list(range(count))
+    assert abs(sum(durations) - 1000 * count / gif_fps) < 15 and info["loop"] == 0
+
+
+def test_a_composed_clip_goes_through_the_fast_gif_encoder(tmp_path: Path) -> None:
+    pytest.importorskip("moviepy")
+    try:
+        from moviepy import concatenate_videoclips
+    except ImportError:  # moviepy 1.0.3
+        from moviepy.editor import concatenate_videoclips
+    first, second = animation(count=6, height=8, width=16), animation(count=4, height=8, width=16)
+    clip = concatenate_videoclips([frames_clip(first, 10), frames_clip(second[::-1], 10)])
+    path = write_gif(clip_frames(clip, fps=10), tmp_path / "both.gif", fps=10)
+    decoded, _, _ = read_gif(path)
+    assert len(decoded) == 10
+    with pytest.raises(InvalidInputError, match="the clip has no fps"):
+        next(clip_frames(type("Clip", (), {"fps": None})()))
 
 
 # --- PNG ------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ slots, mixing, interpolation, rendering and grids.
 
 from __future__ import annotations
 
-from gan_kit.explore.animation import AnimationPath, save_animation
+from gan_kit.explore.animation import AnimationPath, animation_clip, save_animation
 from gan_kit.explore.base import Explorer, Latents
 from gan_kit.explore.biggan import BigGANExplorer
 from gan_kit.explore.factory import explorer, model_reference
@@ -31,6 +31,7 @@ __all__ = [
     "Latents",
     "NoiseMode",
     "StyleGAN2Explorer",
+    "animation_clip",
     "explorer",
     "load_favourite",
     "mixing_matrix",

@@ -5,9 +5,10 @@ into a GIF or MP4."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -17,6 +18,8 @@ from gan_kit.errors import InvalidInputError
 from gan_kit.explore.base import Explorer, NoiseMode
 from gan_kit.explore.images import to_uint8
 from gan_kit.export import write_gif, write_mp4
+from gan_kit.export.clip import frames_clip
+from gan_kit.export.frames import check_fps
 from gan_kit.latents.interpolation import Easing, Method
 from gan_kit.values import is_whole_number
 
@@ -97,13 +100,44 @@ def save_animation(
     (GIF 15, MP4 30). `scale` > 1 enlarges each frame (Lanczos), for small models.
     """
     writer = animation_writer(path)
+    frames = _frames(explorer, styles, noise_mode, batch_size, progress, scale)
+    rate = {} if fps is None else {"fps": fps}
+    return writer(frames, path, overwrite=overwrite, **rate)
+
+
+def animation_clip(
+    explorer: Explorer,
+    styles: torch.Tensor,
+    *,
+    fps: float = 15,
+    noise_mode: NoiseMode = "const",
+    batch_size: int | None = None,
+    progress: bool = False,
+    scale: int = 1,
+) -> Any:
+    """Render one frame per style code of `styles` with `explorer` into a moviepy clip at
+    `fps`, to compose with moviepy (titles, audio, concatenation, speed) on moviepy 1.0.3
+    or 2.x; written at its fps it keeps every frame (see `gan_kit.export.clip`).
+    `noise_mode`, `batch_size`, `progress` and `scale` as `save_animation`."""
+    check_fps(fps)
+    frames = _frames(explorer, styles, noise_mode, batch_size, progress, scale)
+    return frames_clip(list(frames), fps)
+
+
+def _frames(
+    explorer: Explorer,
+    styles: torch.Tensor,
+    noise_mode: NoiseMode,
+    batch_size: int | None,
+    progress: bool,
+    scale: int,
+) -> Iterator[np.ndarray]:
+    """uint8 frames of `styles`, rendered batch by batch, enlarged `scale` times."""
     checked_scale(scale)
     batches = explorer.iter_render(
         styles, noise_mode=noise_mode, batch_size=batch_size, progress=progress
     )
-    frames = (_enlarged(frame, scale) for batch in batches for frame in to_uint8(batch))
-    rate = {} if fps is None else {"fps": fps}
-    return writer(frames, path, overwrite=overwrite, **rate)
+    return (_enlarged(frame, scale) for batch in batches for frame in to_uint8(batch))
 
 
 def _enlarged(frame: np.ndarray, scale: int) -> np.ndarray:

@@ -6,8 +6,9 @@ over `gan_kit.explore`:
     InterpolationStudio(gan_kit.explorer("tadne-512"))   # keyframes, Play preview, GIF / MP4
 
 The state of every widget is plain data (`ImageState`, `AnimationPath`, from
-`gan_kit.explore`) that renders and saves without ipywidgets; `LatestWins` is the render
-loop that keeps dragging instant.
+`gan_kit.explore`) that renders and saves without ipywidgets. Every live view draws
+through `Preview`: the page paces the frames, and nothing runs in a background thread
+(Colab would never show its updates).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from __future__ import annotations
 from gan_kit.errors import MissingDependencyError
 from gan_kit.explore.animation import AnimationPath
 from gan_kit.explore.favourites import ImageState, load_favourite, render_state, save_favourite
-from gan_kit.widgets.scheduler import LatestWins, in_kernel
 
 try:
     import ipywidgets  # noqa: F401
@@ -26,7 +26,7 @@ except ImportError as error:
     ) from error
 
 from gan_kit.widgets.explorer import ExplorerWidget
-from gan_kit.widgets.preview import Preview, jpeg_bytes
+from gan_kit.widgets.preview import Job, Preview, jpeg_bytes
 from gan_kit.widgets.studio import InterpolationStudio, offer_download
 
 __all__ = [
@@ -34,9 +34,8 @@ __all__ = [
     "ExplorerWidget",
     "ImageState",
     "InterpolationStudio",
-    "LatestWins",
+    "Job",
     "Preview",
-    "in_kernel",
     "jpeg_bytes",
     "load_favourite",
     "offer_download",

@@ -26,9 +26,14 @@ MAX_SLIDER_SEED = 99_999  # the sliders' range; ImageState takes any seed
 class ExplorerWidget:
     """The interactive explorer of `explorer`; display it (or `.widget`) in a notebook.
 
-    Every control change asks the preview for the new `state()`; see `Preview` and
-    `gan_kit.widgets.scheduler` for how the newest state wins. `threaded` None renders in
-    a background thread inside a kernel and synchronously elsewhere.
+    Every control change asks the preview for the new `state()`; see
+    `gan_kit.widgets.preview` for how the newest state wins, on the kernel's main thread.
+
+    Args:
+        explorer: the model to explore (`gan_kit.explorer(...)`).
+        seed, psi: the first image's seed and truncation.
+        mix_seed: the second sample, whose toggled slots are swapped in.
+        favourites: the folder where "keep favourite" saves PNGs.
     """
 
     def __init__(
@@ -39,7 +44,6 @@ class ExplorerWidget:
         psi: float = 0.7,
         mix_seed: int = 1,
         favourites: str | Path = "favourites",
-        threaded: bool | None = None,
     ) -> None:
         self.explorer = explorer
         self.favourites = Path(favourites)
@@ -75,6 +79,9 @@ class ExplorerWidget:
             button.on_click(self._preset_handler(groups.get(name, ())))
         for control in [*controls, self.mix_seed, *self.slot_toggles.values()]:
             control.observe(self._changed, "value")
+        sliders = [
+            c for c in [*controls, self.mix_seed] if not isinstance(c, widgets.ToggleButtons)
+        ]
 
         self.keep_button = widgets.Button(description="keep favourite")
         self.keep_button.on_click(lambda _: self.keep_favourite())
@@ -88,7 +95,7 @@ class ExplorerWidget:
             lambda state: render_state(explorer, state),
             self.describe,
             explorer.resolution,
-            threaded=threaded,
+            controls=sliders,
         )
         mixing = widgets.VBox(
             [
@@ -147,7 +154,7 @@ class ExplorerWidget:
         if state.mix_layers:
             self.explorer.layout.resolve(state.mix_layers)  # unknown slots fail here
         classes = self._class_controls(state) if self.explorer.n_class else None
-        with self.preview.loop.hold():
+        with self.preview.hold():
             reach(self.seed, seeds[0])
             reach(self.psi, psi)
             if self.num_ws is not None:
@@ -196,7 +203,7 @@ class ExplorerWidget:
     def select_slots(self, slots: tuple[str, ...] | list[str]) -> None:
         """Turn on exactly the toggles of `slots` (one render)."""
         chosen = set(self.explorer.layout.resolve(slots)) if slots else set()
-        with self.preview.loop.hold():
+        with self.preview.hold():
             for slot, toggle in self.slot_toggles.items():
                 toggle.value = slot in chosen
 
@@ -219,9 +226,7 @@ class ExplorerWidget:
     def keep_favourite(self) -> Path:
         """Save the current image with its state as a PNG in the favourites folder."""
         state = self.state()
-        shown = self.preview.pixels_of(state)
-        image = None if shown is None else shown[0]
-        path = save_favourite(self.explorer, state, self.favourites, image)
+        path = save_favourite(self.explorer, state, self.favourites, self.preview.pixels_of(state))
         self._list_favourites()
         self.favourite_list.value = path.name
         self.favourite_status.value = f"kept {path}"

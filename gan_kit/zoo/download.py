@@ -16,6 +16,7 @@ import hashlib
 import http.client
 import os
 import secrets
+import socket
 import time
 import urllib.error
 import urllib.parse
@@ -111,6 +112,22 @@ def download_url(
     return target
 
 
+def _unresolvable(url: str) -> str | None:
+    """Why `url`'s host cannot be reached at all (its name does not resolve: no network,
+    or a wrong address), or None. Such a failure is immediate and final: nothing is worth
+    retrying."""
+    host = urllib.parse.urlsplit(url).hostname
+    if not host:
+        return None
+    try:
+        socket.getaddrinfo(host, None)
+    except socket.gaierror as error:
+        return f"{host} cannot be reached ({error.strerror or error})"
+    except (OSError, UnicodeError):
+        return None
+    return None
+
+
 def _fetch_with_resume(
     url: str,
     partial: Path,
@@ -145,6 +162,11 @@ def _fetch_with_resume(
                     ) from exc
                 failures.append(f"HTTP {exc.code} ({exc.reason})")
             except (urllib.error.URLError, http.client.HTTPException, OSError) as exc:
+                if isinstance(getattr(exc, "reason", None), socket.gaierror):
+                    raise DownloadError(
+                        f"cannot download {url}: {_unresolvable(url) or exc.reason}; connect "
+                        "to the internet or check the address"
+                    ) from exc
                 failures.append(f"{type(exc).__name__}: {exc}")
             if len(failures) > retries:
                 raise DownloadError(
@@ -250,6 +272,8 @@ def hf_hub_file(repo_id: str, filename: str, *, revision: str | None = None) -> 
     hub_cache = os.environ.get("HF_HUB_CACHE") or (
         str(Path(os.environ["HF_HOME"]) / "hub") if os.environ.get("HF_HOME") else None
     )
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    unreachable = None if offline() else _unresolvable(endpoint)
     try:
         return Path(
             hf_hub_download(
@@ -257,11 +281,16 @@ def hf_hub_file(repo_id: str, filename: str, *, revision: str | None = None) -> 
                 filename,
                 revision=revision,
                 cache_dir=hub_cache,
-                local_files_only=offline(),
+                local_files_only=offline() or unreachable is not None,
             )
         )
     except Exception as exc:  # huggingface_hub's errors differ across its versions
         where = f"{repo_id}/{filename}"
+        if unreachable is not None:
+            raise DownloadError(
+                f"{where} is not in the Hugging Face cache and {unreachable}: connect to the "
+                "internet, or use a local file or a bundled demo model"
+            ) from exc
         if offline():
             raise DownloadError(
                 f"{where} is not in the Hugging Face cache ({hub_cache or 'default'}) and "
