@@ -9,7 +9,7 @@ or without a kernel (ipywidgets 7.7.1 sends nothing at all without one, so the c
 themselves are watched).
 
 Used by the test fixture `colab_rule` (tests/conftest.py) and, in kernels started by the
-notebook and browser tests, as an IPython start-up file (`kernel_startup_folder`). Such a
+notebook and browser tests, as an IPython start-up file (`kernel_environment`). Such a
 kernel also stops offering subshells (ipykernel 7, used by JupyterLab's widget manager
 for comm messages): Colab's ipykernel 6.17 has none and handles every message from the
 page on its main thread, and so do these kernels.
@@ -17,7 +17,9 @@ page on its main thread, and so do these kernels.
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -83,10 +85,18 @@ def hide_subshells(kernel: object) -> None:
     kernel_type.kernel_info = property(kernel_info)
 
 
-def kernel_startup_folder(folder: Path, log: Path) -> dict[str, str]:
-    """An IPYTHONDIR under `folder` whose kernels install the rule, logging to `log`; the
-    environment variables to start them with."""
-    startup = folder / "profile_default" / "startup"
+def kernel_environment(folder: Path, log: Path) -> dict[str, str]:
+    """Environment variables for a notebook server or runner whose kernels run this very
+    Python (a `python3` kernel spec under `folder`, found first) and hold the Colab rule,
+    logging to `log`; each kernel also writes its ipywidgets and anywidget versions to
+    `log` + ".versions", so that a test can check which versions it ran."""
+    spec = folder / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    (spec / "kernel.json").write_text(
+        json.dumps({"argv": argv, "display_name": "Python 3", "language": "python"})
+    )
+    startup = folder / "ipython" / "profile_default" / "startup"
     startup.mkdir(parents=True, exist_ok=True)
     (startup / "00-colab-rule.py").write_text(
         "import importlib.util, os\n"
@@ -95,6 +105,34 @@ def kernel_startup_folder(folder: Path, log: Path) -> dict[str, str]:
         "spec.loader.exec_module(rule)\n"
         f"rule.install(os.environ[{LOG_VARIABLE!r}])\n"
         "rule.hide_subshells(get_ipython().kernel)\n"
+        "rule.write_versions(os.environ[" + repr(LOG_VARIABLE) + "] + '.versions')\n"
     )
     log.touch()
-    return {"IPYTHONDIR": str(folder), LOG_VARIABLE: str(log)}
+    paths = [str(folder / "jupyter"), os.environ.get("JUPYTER_PATH", "")]
+    return {
+        "IPYTHONDIR": str(folder / "ipython"),
+        "JUPYTER_PATH": os.pathsep.join(path for path in paths if path),
+        LOG_VARIABLE: str(log),
+    }
+
+
+def widget_versions() -> dict[str, str]:
+    """The ipywidgets and anywidget versions of this Python."""
+    import ipywidgets
+
+    try:
+        import anywidget
+
+        any_version = anywidget.__version__
+    except ImportError:
+        any_version = "none"
+    return {"ipywidgets": ipywidgets.__version__, "anywidget": any_version}
+
+
+def write_versions(path: str) -> None:
+    Path(path).write_text(json.dumps(widget_versions()))
+
+
+def kernel_versions(log: Path) -> dict[str, str]:
+    """The versions the kernels started with `kernel_environment(..., log)` ran."""
+    return json.loads(Path(f"{log}.versions").read_text())

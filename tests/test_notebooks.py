@@ -52,7 +52,7 @@ def test_notebooks_run_on_the_demo_models(tmp_path: Path):
         "GAN_KIT_STYLEGAN2_MODEL": "demo-stylegan2",
         "GAN_KIT_BIGGAN_MODEL": "demo-biggan",
         "GAN_KIT_OFFLINE": "1",
-        **colab_rule.kernel_startup_folder(tmp_path / "ipython", rule_log),
+        **colab_rule.kernel_environment(tmp_path / "kernel", rule_log),
     }
     command = [sys.executable, "-m", "pytest", "--nbmake", "-q", "-p", "no:cacheprovider"]
     command += ["--rootdir", str(tmp_path), str(tmp_path)]
@@ -67,6 +67,7 @@ def test_notebooks_run_on_the_demo_models(tmp_path: Path):
     }
     assert list((tmp_path / "favourites").glob("stylegan2-seed7-*.png"))
     assert rule_log.read_text() == "", "widget messages sent off the main thread"
+    assert colab_rule.kernel_versions(rule_log) == colab_rule.widget_versions()
 
 
 def test_a_model_that_cannot_be_downloaded_falls_back_to_the_demo(tmp_path: Path):

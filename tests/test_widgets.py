@@ -33,6 +33,7 @@ from gan_kit.widgets import (
     save_favourite,
 )
 from gan_kit.widgets.studio import parse_seeds
+from gan_kit.zoo import get_model
 
 # Mean absolute difference (0-255) allowed between a decoded q85 JPEG and its pixels: the
 # random-weight test images are saturated noise, JPEG's worst case (distinct images: ~130).
@@ -187,6 +188,28 @@ def test_set_state_reaches_values_beyond_the_sliders(stylegan2_widget, varied_st
     assert_shows(w.preview.image.value, direct(varied_stylegan2, expected))
     with pytest.raises(InvalidInputError, match="cutoff must be a whole number from 0 to 10"):
         w.set_state(ImageState(seed=1, cutoff=11))
+
+
+def test_the_truncation_slider_follows_the_models_registry_entry(varied_stylegan2, tmp_path):
+    from dataclasses import replace
+
+    tadne_like = replace(get_model("tadne-512"), resolution=64)
+    ex = type(varied_stylegan2)(varied_stylegan2.generator, "tadne-like", tadne_like)
+    for widget in (ExplorerWidget(ex, favourites=tmp_path), InterpolationStudio(ex)):
+        slider = widget.psi
+        assert (slider.min, slider.max, slider.value) == (0.6, 1.2, 1.1)
+        assert slider.description == "psi"
+    bare = ExplorerWidget(varied_stylegan2, favourites=tmp_path)  # no entry: gan_kit's own
+    assert (bare.psi.min, bare.psi.max, bare.psi.value) == (0.5, 1.0, 0.7)
+    wide = ExplorerWidget(varied_stylegan2, psi=1.4, favourites=tmp_path)
+    assert (wide.psi.max, wide.psi.value) == (1.4, 1.4)
+
+
+def test_the_controls_are_the_ones_the_model_has(biggan_widget, stylegan2_widget):
+    assert not hasattr(biggan_widget, "cutoff") and not hasattr(biggan_widget, "noise")
+    assert biggan_widget.psi.description == "truncation" and biggan_widget.class_a.max == 999
+    assert stylegan2_widget.cutoff.max == 10 and not hasattr(stylegan2_widget, "class_a")
+    assert stylegan2_widget.noise.options == ("const", "random", "none")
 
 
 def test_the_constructor_keeps_its_values_or_refuses_them(varied_stylegan2, tmp_path):

@@ -1,7 +1,8 @@
-"""`ExplorerWidget`: sliders over one model. Both kinds get seed and truncation sliders,
-a second seed whose slots can be swapped in (one toggle per slot, plus the model's slot
-groups as presets) and favourites; StyleGAN2 adds the cutoff and the noise mode, BigGAN
-the class sliders and a blend between two classes."""
+"""`ExplorerWidget`: sliders over one model. Every model gets seed and truncation sliders
+(the truncation's name, default and range from the explorer), a second seed whose slots
+can be swapped in (one toggle per slot, plus the model's slot groups as presets) and
+favourites; a model with a per-layer cutoff gets its slider, one with noise inputs the
+noise mode, a conditional one the class sliders and a blend between two classes."""
 
 from __future__ import annotations
 
@@ -12,12 +13,12 @@ from pathlib import Path
 import ipywidgets as widgets
 
 from gan_kit.errors import InvalidInputError
-from gan_kit.explore import NOISE_MODES, Explorer
+from gan_kit.explore import Explorer
 from gan_kit.explore.favourites import ImageState, load_favourite, render_state, save_favourite
 from gan_kit.latents.classes import ClassChoice, format_class, normalised_class
 from gan_kit.latents.seeds import checked_seeds
 from gan_kit.latents.truncation import checked_cutoff, checked_psi
-from gan_kit.widgets.controls import float_slider, int_slider, reach
+from gan_kit.widgets.controls import float_slider, int_slider, psi_slider, reach
 from gan_kit.widgets.preview import Preview
 
 MAX_SLIDER_SEED = 99_999  # the sliders' range; ImageState takes any seed
@@ -31,7 +32,9 @@ class ExplorerWidget:
 
     Args:
         explorer: the model to explore (`gan_kit.explorer(...)`).
-        seed, psi: the first image's seed and truncation.
+        seed: the first image's seed.
+        psi: its truncation (default: the model's, `explorer.psi_default`); the slider
+            spans the model's `psi_range`, widened to reach `psi`.
         mix_seed: the second sample, whose toggled slots are swapped in.
         favourites: the folder where "keep favourite" saves PNGs.
     """
@@ -41,34 +44,38 @@ class ExplorerWidget:
         explorer: Explorer,
         *,
         seed: int = 0,
-        psi: float = 0.7,
+        psi: float | None = None,
         mix_seed: int = 1,
         favourites: str | Path = "favourites",
     ) -> None:
         self.explorer = explorer
         self.favourites = Path(favourites)
-        truncation = "truncation" if explorer.n_class else "psi"
         seed, mix_seed = checked_seeds([seed, mix_seed])
         self.seed = int_slider("seed", 0, MAX_SLIDER_SEED, 0)
         reach(self.seed, seed)
-        self.psi = float_slider(truncation, 0.0, 1.5, 0.0)
-        reach(self.psi, checked_psi(psi))
+        self.psi = psi_slider(explorer, psi)
         controls: list[widgets.Widget] = [self.seed, self.psi]
-        self.num_ws = explorer.layout.shape[0] if explorer.kind == "stylegan2" else None
-        if self.num_ws is not None:
-            self.cutoff = int_slider("cutoff", 0, self.num_ws, self.num_ws)
+        sliders = [self.seed, self.psi]
+        self.max_cutoff = explorer.max_cutoff
+        if self.max_cutoff is not None:
+            self.cutoff = int_slider("cutoff", 0, self.max_cutoff, self.max_cutoff)
+            controls.append(self.cutoff)
+            sliders.append(self.cutoff)
+        if explorer.noise_modes:
             self.noise = widgets.ToggleButtons(
-                options=list(NOISE_MODES), value="const", style={"button_width": "64px"}
+                options=list(explorer.noise_modes), style={"button_width": "64px"}
             )
-            controls += [self.cutoff, self.noise]
+            controls.append(self.noise)
         if explorer.n_class:
             last = explorer.n_class - 1
-            self.class_a = int_slider("class", 0, last, seed % explorer.n_class)
-            self.class_b = int_slider("class B", 0, last, mix_seed % explorer.n_class)
+            self.class_a = int_slider("class", 0, last, explorer.default_class(seed))
+            self.class_b = int_slider("class B", 0, last, explorer.default_class(mix_seed))
             self.blend = float_slider("blend", 0.0, 1.0, 0.0)
             controls += [self.class_a, self.class_b, self.blend]
+            sliders += [self.class_a, self.class_b, self.blend]
         self.mix_seed = int_slider("mix seed", 0, MAX_SLIDER_SEED, 0)
         reach(self.mix_seed, mix_seed)
+        sliders.append(self.mix_seed)
         self.slot_toggles = {
             slot: widgets.ToggleButton(description=slot, layout=widgets.Layout(width="auto"))
             for slot in explorer.slots
@@ -79,9 +86,6 @@ class ExplorerWidget:
             button.on_click(self._preset_handler(groups.get(name, ())))
         for control in [*controls, self.mix_seed, *self.slot_toggles.values()]:
             control.observe(self._changed, "value")
-        sliders = [
-            c for c in [*controls, self.mix_seed] if not isinstance(c, widgets.ToggleButtons)
-        ]
 
         self.keep_button = widgets.Button(description="keep favourite")
         self.keep_button.on_click(lambda _: self.keep_favourite())
@@ -131,13 +135,13 @@ class ExplorerWidget:
     def state(self) -> ImageState:
         """The image the controls describe."""
         cutoff = None
-        if self.num_ws is not None and self.cutoff.value < self.num_ws:
+        if self.max_cutoff is not None and self.cutoff.value < self.max_cutoff:
             cutoff = self.cutoff.value
         return ImageState(
             seed=self.seed.value,
             psi=round(self.psi.value, 4),
             cutoff=cutoff,
-            noise_mode=self.noise.value if self.num_ws is not None else "const",
+            noise_mode=self.noise.value if self.explorer.noise_modes else "const",
             classes=self._classes(),
             mix_seed=self.mix_seed.value,
             mix_classes=self.class_b.value if self.explorer.n_class else None,
@@ -149,16 +153,17 @@ class ExplorerWidget:
         controls cannot show exactly is refused before any of them moves."""
         seeds = checked_seeds([state.seed, *([] if state.mix_seed is None else [state.mix_seed])])
         psi = checked_psi(state.psi)
-        if self.num_ws is not None:
-            checked_cutoff(state.cutoff, self.num_ws)
+        if self.max_cutoff is not None:
+            checked_cutoff(state.cutoff, self.max_cutoff)
         if state.mix_layers:
             self.explorer.layout.resolve(state.mix_layers)  # unknown slots fail here
         classes = self._class_controls(state) if self.explorer.n_class else None
         with self.preview.hold():
             reach(self.seed, seeds[0])
             reach(self.psi, psi)
-            if self.num_ws is not None:
-                self.cutoff.value = self.num_ws if state.cutoff is None else state.cutoff
+            if self.max_cutoff is not None:
+                self.cutoff.value = self.max_cutoff if state.cutoff is None else state.cutoff
+            if self.explorer.noise_modes:
                 self.noise.value = state.noise_mode
             if classes is not None:
                 class_a, class_b, weight = classes
@@ -172,7 +177,7 @@ class ExplorerWidget:
     def _class_controls(self, state: ImageState) -> tuple[int, int | None, float]:
         """(class, class B or None to keep it, blend weight) showing the state's classes."""
         n_class = self.explorer.n_class
-        spec = state.seed % n_class if state.classes is None else state.classes
+        spec = self.explorer.default_class(state.seed) if state.classes is None else state.classes
         choice = normalised_class(spec, n_class)
         mix_class = state.mix_classes
         if mix_class is not None:

@@ -23,8 +23,7 @@ from gan_kit.export.paths import checked_output_path
 from gan_kit.files import make_folder
 from gan_kit.latents.interpolation import EASINGS, checked_frames_per_segment
 from gan_kit.latents.seeds import checked_seeds, parse_seeds
-from gan_kit.latents.truncation import checked_psi
-from gan_kit.widgets.controls import float_slider, int_slider, reach
+from gan_kit.widgets.controls import int_slider, psi_slider, reach
 from gan_kit.widgets.preview import Job, Preview
 
 # The export choices: file suffix and writer. "gif" is gan_kit's fast shared-palette
@@ -69,7 +68,8 @@ class InterpolationStudio:
         explorer: the model (`gan_kit.explorer(...)`).
         seeds: the keyframe seeds.
         frames_per_segment: frames from one keyframe to the next.
-        psi: the truncation.
+        psi: the truncation (default: the model's, `explorer.psi_default`); the slider
+            spans the model's `psi_range`, widened to reach `psi`.
         folder: where exports are written.
     """
 
@@ -79,7 +79,7 @@ class InterpolationStudio:
         *,
         seeds: tuple[int, ...] = (1, 2, 3),
         frames_per_segment: int = 12,
-        psi: float = 0.7,
+        psi: float | None = None,
         folder: str | Path = ".",
     ) -> None:
         self.explorer = explorer
@@ -96,8 +96,7 @@ class InterpolationStudio:
         self.method = widgets.ToggleButtons(
             options=["slerp", "lerp"], value="slerp", style={"button_width": "64px"}
         )
-        self.psi = float_slider("psi", 0.0, 1.5, 0.0)
-        reach(self.psi, checked_psi(psi))
+        self.psi = psi_slider(explorer, psi)
         self.fps = widgets.IntSlider(description="fps", min=1, max=50, value=15)
         self.play = widgets.Play(min=0, max=0, value=0, interval=self._interval())
         self.frame = widgets.IntSlider(description="frame", min=0, max=0, value=0)
