@@ -83,7 +83,8 @@ def colab_links(repository: str, notebooks: list[Path]) -> str:
             "Colab links appear here once the repository's public address is set as "
             "`Repository` under `[project.urls]` in `pyproject.toml` (then run "
             "`python3 .ci/colab_setup.py`); until then, each notebook's first cell installs "
-            "gan_kit from a wheel you upload."
+            "gan_kit from a wheel you upload (build one in a clone: `python3 -m pip wheel "
+            "--no-deps -w dist .`)."
         )
     path = repository.removeprefix("https://github.com/")
     return " ".join(
