@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-# The library's layers (the widgets are documented in their own files).
+# The library's layers, and the widgets.
 DOCUMENTED = [
     "gan_kit",
     "gan_kit.demo",
@@ -24,6 +24,7 @@ DOCUMENTED = [
     "gan_kit.latents",
     "gan_kit.loading",
     "gan_kit.recipes",
+    "gan_kit.widgets",
     "gan_kit.zoo",
 ]
 

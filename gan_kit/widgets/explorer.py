@@ -238,7 +238,7 @@ class ExplorerWidget:
         return path
 
     def load_favourite(self, path: str | Path) -> ImageState:
-        """Show the state saved in a favourite PNG (or a one-image recipe PNG)."""
+        """Show the state saved in the favourite PNG at `path` (or a one-image recipe PNG)."""
         state = load_favourite(path, self.explorer)
         self.set_state(state)
         self.favourite_status.value = f"loaded {path}"

@@ -42,7 +42,7 @@ _NO_ANYWIDGET_NOTE = "static preview (pip install anywidget for the live one)"
 
 
 def jpeg_bytes(image: np.ndarray, quality: int = JPEG_QUALITY) -> bytes:
-    """A uint8 HxWx3 image as JPEG file bytes."""
+    """`image` (uint8 HxWx3) as JPEG file bytes at `quality` (1-95)."""
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, format="JPEG", quality=quality)
     return buffer.getvalue()
@@ -119,8 +119,8 @@ class Job(Generic[Result]):
 
 
 class Preview(Generic[State]):
-    """`show(state)` draws `render(state)` (uint8 [R, R, 3]) with `describe(state)` and
-    the render time in `status`; see the module doc for the live and static modes.
+    """`show(state)` draws `render(state)` (uint8 [R, R, 3], `resolution` px wide) with
+    `describe(state)` and the render time in `status`; see the module doc for the live and static modes.
     `controls` are the sliders whose `continuous_update` follows the mode; `on_click(x,
     y)` gets where the live image was clicked (0 to 1 across and down); `drawn` is the
     newest frame rendered (None before the first), `frames_rendered` counts renders;
@@ -290,6 +290,7 @@ class Preview(Generic[State]):
 
     @property
     def job_running(self) -> bool:
+        """Whether a job runs (stepped by the page)."""
         return self._job is not None and not self._job.finished
 
     def _step(self, job_id: int) -> None:

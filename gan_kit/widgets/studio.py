@@ -167,6 +167,7 @@ class InterpolationStudio:
         )
 
     def describe(self, frame: StudioFrame) -> str:
+        """The status line's account of `frame`."""
         path = frame.path
         shape = "loop" if path.loop else "path"
         seeds = ", ".join(map(str, path.seeds))
