@@ -119,12 +119,12 @@ class Job(Generic[Result]):
 
 
 class Preview(Generic[State]):
-    """`show(state)` draws `render(state)` (uint8 [R, R, 3], `resolution` px wide) with
-    `describe(state)` and the render time in `status`; see the module doc for the live and static modes.
-    `controls` are the sliders whose `continuous_update` follows the mode; `on_click(x,
-    y)` gets where the live image was clicked (0 to 1 across and down); `drawn` is the
-    newest frame rendered (None before the first), `frames_rendered` counts renders;
-    `widget` holds the image (or the live pane) over the status line."""
+    """`show(state)` draws `render(state)` (uint8 [R, R, 3] of a `resolution` px model)
+    with `describe(state)` and the render time in `status`; see the module doc for the
+    live and static modes. `controls` are the sliders whose `continuous_update` follows
+    the mode; `on_click(x, y)` gets where the live image was clicked (0 to 1 across and
+    down); `drawn` is the newest frame rendered (None before the first), `frames_rendered`
+    counts renders; `widget` holds the image (or the live pane) over the status line."""
 
     def __init__(
         self,
