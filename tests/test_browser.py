@@ -115,8 +115,8 @@ def ipywidgets_7() -> bool:
     return ipywidgets.__version__.startswith("7.")
 
 
-def jupyterlab(folder: Path) -> Iterator[Server]:
-    """JupyterLab 4, whose page renders ipywidgets 8 widgets."""
+def jupyterlab(folder: Path, notebook: str) -> Iterator[Server]:
+    """JupyterLab 4, whose page renders ipywidgets 8 widgets, open on `notebook`."""
     needs("jupyterlab")
     settings = folder / "lab-settings" / "@jupyterlab" / "apputils-extension"
     settings.mkdir(parents=True)
@@ -128,7 +128,7 @@ def jupyterlab(folder: Path) -> Iterator[Server]:
     command += ["--ServerApp.password=", "--LabApp.expose_app_in_browser=True"]
     command += [f"--LabApp.user_settings_dir={folder / 'lab-settings'}"]
     command += [f"--ServerApp.root_dir={folder}"]
-    url = f"http://127.0.0.1:{port}/lab/tree/{NOTEBOOK.name}"
+    url = f"http://127.0.0.1:{port}/lab/tree/{notebook}"
     kernel = "window.jupyterapp?.shell.currentWidget?.sessionContext?.session?.kernel"
     yield from serve(
         command,
@@ -140,12 +140,12 @@ def jupyterlab(folder: Path) -> Iterator[Server]:
     )
 
 
-def classic_notebook(folder: Path) -> Iterator[Server]:
+def classic_notebook(folder: Path, notebook: str) -> Iterator[Server]:
     """The classic Notebook 6.5, whose page renders ipywidgets 7 widgets, as Colab's page
-    (built on it) does."""
-    notebook = pytest.importorskip("notebook", reason="the classic notebook is not installed")
-    if not notebook.__version__.startswith("6."):
-        pytest.skip(f"ipywidgets 7 needs the classic Notebook 6.5 page, not {notebook.__version__}")
+    (built on it) does, open on `notebook`."""
+    server = pytest.importorskip("notebook", reason="the classic notebook is not installed")
+    if not server.__version__.startswith("6."):
+        pytest.skip(f"ipywidgets 7 needs the classic Notebook 6.5 page, not {server.__version__}")
     port = free_port()
     command = [sys.executable, "-m", "notebook", "--no-browser", "--allow-root"]
     command += [f"--port={port}", "--ip=127.0.0.1", "--NotebookApp.token="]
@@ -154,31 +154,47 @@ def classic_notebook(folder: Path) -> Iterator[Server]:
         command,
         folder,
         port,
-        f"http://127.0.0.1:{port}/notebooks/{NOTEBOOK.name}",
+        f"http://127.0.0.1:{port}/notebooks/{notebook}",
         ready="window.Jupyter?.notebook?.kernel?.is_connected()",
         run_all="Jupyter.notebook.execute_all_cells()",
     )
 
 
+def in_a_notebook_page(notebook: Path, folder: Path) -> Iterator[Server]:
+    """`notebook` in the page that renders this ipywidgets: JupyterLab for ipywidgets 8;
+    the classic Notebook 6.5 for Colab's ipywidgets 7.7.1 (JupyterLab 4's page renders
+    ipywidgets 8 widgets only)."""
+    shutil.copy(notebook, folder)
+    yield from (classic_notebook if ipywidgets_7() else jupyterlab)(folder, notebook.name)
+
+
 @pytest.fixture
 def notebook_page(tmp_path: Path) -> Iterator[Server]:
-    """The notebook 02 in the page that renders this ipywidgets: JupyterLab for
-    ipywidgets 8; the classic Notebook 6.5 for Colab's ipywidgets 7.7.1 (JupyterLab 4's
-    page renders ipywidgets 8 widgets only)."""
-    shutil.copy(NOTEBOOK, tmp_path)
-    yield from (classic_notebook if ipywidgets_7() else jupyterlab)(tmp_path)
+    """The StyleGAN2 explorer notebook in a notebook page."""
+    yield from in_a_notebook_page(NOTEBOOK, tmp_path)
+
+
+@pytest.fixture
+def studio_page(tmp_path: Path) -> Iterator[Server]:
+    """The interpolation studio notebook in a notebook page."""
+    yield from in_a_notebook_page(NOTEBOOK.parent / "04_interpolation_studio.ipynb", tmp_path)
+
+
+def voila_serving(notebook: Path, folder: Path) -> Iterator[Server]:
+    needs("voila")
+    if ipywidgets_7():
+        pytest.skip("Voila 0.5's page renders ipywidgets 8 widgets only")
+    shutil.copy(notebook, folder)
+    port = free_port()
+    command = [sys.executable, "-m", "voila", notebook.name, "--no-browser", f"--port={port}"]
+    command.append("--Voila.ip=127.0.0.1")
+    yield from serve(command, folder, port, f"http://127.0.0.1:{port}/")
 
 
 @pytest.fixture
 def voila(tmp_path: Path) -> Iterator[Server]:
-    needs("voila")
-    if ipywidgets_7():
-        pytest.skip("Voila 0.5's page renders ipywidgets 8 widgets only")
-    shutil.copy(NOTEBOOK, tmp_path)
-    port = free_port()
-    command = [sys.executable, "-m", "voila", NOTEBOOK.name, "--no-browser", f"--port={port}"]
-    command.append("--Voila.ip=127.0.0.1")
-    yield from serve(command, tmp_path, port, f"http://127.0.0.1:{port}/")
+    """The StyleGAN2 explorer notebook in Voila."""
+    yield from voila_serving(NOTEBOOK, tmp_path)
 
 
 @pytest.fixture
@@ -367,3 +383,47 @@ def test_without_the_pane_the_explorer_renders_on_release(voila, browser):
     shown = shown_bytes(page, image)
     assert shown != before and shown == expected_jpeg(final)
     assert voila.rule_log.read_text() == ""
+
+
+def test_the_studio_shows_progress_and_cancels_between_steps(studio_page, browser):
+    """On a long path, "render all" fills the progress bar while the page stays live, and
+    "cancel" (read by the kernel between two steps) stops it."""
+    from playwright.sync_api import expect
+
+    errors: list[str] = []
+    page = open_page(browser, errors)
+    page.goto(studio_page.url, timeout=TIMEOUT_MS)
+    page.wait_for_function(studio_page.ready, timeout=TIMEOUT_MS)
+    page.evaluate(studio_page.run_all)
+    live_pane(page, errors)
+    last_cell = page.get_by_text("a moviepy clip of").first  # every cell has run
+    expect(last_cell).to_be_visible(timeout=TIMEOUT_MS)
+    status = page.locator(".widget-label", has_text="loop through seeds").first
+    expect(status).to_contain_text("loop through seeds 1, 2, 3", timeout=TIMEOUT_MS)
+    frames = page.locator(".widget-hslider", has_text="frames").first
+    handle = frames.locator(".noUi-handle, .ui-slider-handle").first
+    track = frames.locator(".noUi-target, .ui-slider").first.bounding_box()
+    box = handle.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(track["x"] + track["width"] + 20, box["y"] + box["height"] / 2, steps=5)
+    page.mouse.up()
+    expect(frames.locator(".widget-readout")).to_have_text("60", timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="render all").click()
+    bar = page.locator(".widget-hprogress .progress-bar").first
+    expect(page.locator(".widget-hprogress").first).to_be_visible(timeout=TIMEOUT_MS)
+    widths = []
+    for _ in range(20):  # the bar fills while the kernel renders step by step
+        widths.append(bar.evaluate("bar => parseFloat(bar.style.width) || 0"))
+        if widths[-1] > 0 and len(set(widths)) > 2:
+            break
+        page.wait_for_timeout(150)
+    assert len(set(widths)) > 2 and widths == sorted(widths), widths
+    page.get_by_role("button", name="cancel").click()
+    expect(page.locator(".widget-label", has_text="cancelled").first).to_have_text(
+        "rendering cancelled: nothing was written", timeout=TIMEOUT_MS
+    )
+    assert widths[-1] < 100
+    page.screenshot(path=studio_page.folder / "studio.png", full_page=True)
+    assert errors == [], f"browser console errors: {errors}"
+    assert studio_page.rule_log.read_text() == ""
