@@ -18,7 +18,7 @@ from typing import Any
 from gan_kit.errors import CheckpointMismatchError, CorruptCheckpointError
 from gan_kit.generators.biggan import CHANNEL_MULTIPLIERS, BigGANConfig
 from gan_kit.generators.stylegan2 import StyleGAN2Config
-from gan_kit.values import is_whole_number
+from gan_kit.values import is_finite_number, is_whole_number
 
 SLACK_ELEMENTS = 1 << 20
 """Numbers allowed beyond what the file's size accounts for (small files, tiny models)."""
@@ -85,6 +85,11 @@ def stylegan2_weights(config: StyleGAN2Config, source: str) -> int:
         checked_size(source, "a latent width", width, 1, limits["latent"])
     for width in config.channels:
         checked_size(source, "a channel count", width, 1, limits["channels"])
+    taps = config.resample_filter
+    if not (isinstance(taps, tuple) and 1 <= len(taps) <= 16 and all(map(is_finite_number, taps))):
+        raise CheckpointMismatchError(
+            f"{source}: the resample filter {shown(taps)} is not 1 to 16 finite numbers"
+        )
     mapping = sum(a * b for a, b in itertools.pairwise(config.mapping_features))
     synthesis, previous = 0, config.channels[0]
     for k, width in enumerate(config.channels):
@@ -108,6 +113,13 @@ def biggan_weights(config: BigGANConfig, source: str) -> int:
     )
     embed = config.embed_dim * config.n_class
     return blocks + embed + 16 * widths[0] * config.chunk_size + 27 * widths[-1]
+
+
+def generator_weights(config: StyleGAN2Config | BigGANConfig, source: str) -> int:
+    """How many numbers the generator of `config` holds (its sizes checked first)."""
+    if isinstance(config, BigGANConfig):
+        return biggan_weights(config, source)
+    return stylegan2_weights(config, source)
 
 
 def check_fits(needed: int, held: int, source: str) -> None:
