@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,6 +25,36 @@ def read_head(path: Path, size: int = 256) -> bytes:
             return file.read(size)
     except (IsADirectoryError, FileNotFoundError, PermissionError, NotADirectoryError):
         return b""
+
+
+_FILE_KINDS = {
+    stat.S_IFIFO: "a FIFO (named pipe)",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFSOCK: "a socket",
+    stat.S_IFDIR: "a folder",
+}
+
+
+def not_a_regular_file(path: Path) -> str | None:
+    """Why `path` cannot be read as a regular file ("a FIFO (named pipe)", "a folder",
+    "unreadable (Input/output error)", "missing"), or None when it can. Never blocks:
+    it reads the kind first and opens only regular files (and e.g. /proc/self/mem, a
+    regular file that fails on reading, is caught by reading one byte)."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        return "missing"
+    except OSError as error:
+        return f"unreadable ({error.strerror or error})"
+    if not stat.S_ISREG(mode):
+        return _FILE_KINDS.get(stat.S_IFMT(mode), "not a regular file")
+    try:
+        with open(path, "rb") as file:
+            file.read(1)
+    except OSError as error:
+        return f"unreadable ({error.strerror or error})"
+    return None
 
 
 def make_folder(folder: str | os.PathLike[str]) -> Path:

@@ -14,12 +14,17 @@ Frames = Iterable[np.ndarray] | np.ndarray
 """uint8 HxWx3 arrays (a list, any iterable, a generator) or one uint8 [N, H, W, 3] array."""
 
 
+MAX_FPS = 240  # the fastest displays; players show faster video at their own rate
+
+
 def check_fps(fps: float) -> float:
-    """`fps` as a float, if it is a finite number above 0."""
+    """`fps` as a float, if it is a number above 0 and at most MAX_FPS."""
     if not is_number(fps):
         raise InvalidInputError(f"fps must be a number, got {type(fps).__name__}")
-    if not math.isfinite(fps) or fps <= 0:
-        raise InvalidInputError(f"fps must be a finite number above 0, got {fps}")
+    if not math.isfinite(fps) or not 0 < fps <= MAX_FPS:
+        raise InvalidInputError(
+            f"fps must be a finite number above 0 and at most {MAX_FPS}, got {fps:g}"
+        )
     return float(fps)
 
 

@@ -28,7 +28,9 @@ from gan_kit.errors import (
     ExportError,
     GanKitError,
     OutputExistsError,
+    UnsupportedCheckpointError,
 )
+from gan_kit.files import not_a_regular_file
 from gan_kit.loading import build_from_file, checkpoint_exists, converted
 from gan_kit.zoo.download import (
     cache_dir,
@@ -138,7 +140,21 @@ def _open(reference: str | Path) -> _Opened:
     path = Path(reference).expanduser()
     if isinstance(reference, str) and not checkpoint_exists(path) and _looks_like_a_name(reference):
         get_model(reference)  # raises UnknownModelError, listing the names
+    _check_file_kind(path)
     return _Opened(build_from_file(path), str(path), None)
+
+
+def _check_file_kind(path: Path) -> None:
+    """Refuse at once a local path that is no regular file nor folder (a FIFO would block
+    for ever, /proc/self/mem fails on reading), before any loader opens it."""
+    if not path.exists() or path.is_dir() or not os.access(path, os.R_OK):
+        return  # missing, a TF checkpoint folder or prefix, or unreadable: the loaders say
+    problem = not_a_regular_file(path)
+    if problem is not None:
+        raise UnsupportedCheckpointError(
+            f"{path} is {problem}, not a checkpoint file: pass a regular file (or a TF "
+            "checkpoint folder)"
+        )
 
 
 def _looks_like_a_name(reference: str) -> bool:
