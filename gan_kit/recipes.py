@@ -31,7 +31,7 @@ RECIPE_KEY = "gan_kit.recipe"
 FAVOURITE_KEY = "gan_kit.favourite"  # gan_kit 0.1's favourites: {"kind", "model", "state"}
 Axis = Literal["seed", "psi", "class"]
 MAX_RECIPE_VALUES = 100_000  # values in one list of a recipe: more than any grid holds
-MAX_MODEL_CHARS = 4096  # of a recipe's model reference
+MAX_TEXT_CHARS = 4096  # of one text value (a model reference, a version)
 
 
 # --- records read back from JSON (PNG text edited by hand is still just text) ------------
@@ -84,12 +84,18 @@ def check_fields(data: dict, rules: FieldRules, what: str) -> None:
 
 def check_lengths(data: dict, what: str) -> None:
     """Refuse, before looking inside, any list of `data` with over MAX_RECIPE_VALUES
-    values (a recipe of a million seeds is refused at once, not after its work)."""
+    values (a recipe of a million seeds is refused at once, not after its work), and
+    any text over MAX_TEXT_CHARS characters."""
     for name, value in data.items():
         if isinstance(value, (list, dict)) and len(value) > MAX_RECIPE_VALUES:
             raise InvalidInputError(
                 f"{what}'s {name} has {len(value)} values, over the {MAX_RECIPE_VALUES} a "
                 "recipe may hold: the PNG was not written by gan_kit"
+            )
+        if isinstance(value, str) and len(value) > MAX_TEXT_CHARS:
+            raise InvalidInputError(
+                f"{what}'s {name} has {len(value)} characters, over the {MAX_TEXT_CHARS} a "
+                "recipe's text may have: the PNG was not written by gan_kit"
             )
 
 
@@ -102,10 +108,7 @@ def json_class(choice: ClassChoice | None) -> ClassChoice | None:
 
 _AXIS = (_one_of("seed", "psi", "class"), '"seed", "psi" or "class"')
 _RECIPE_FIELDS: FieldRules = {
-    "model": (
-        _optional(lambda v: isinstance(v, str) and len(v) <= MAX_MODEL_CHARS),
-        f"a name, URL or path (at most {MAX_MODEL_CHARS} characters)",
-    ),
+    "model": (_optional(lambda v: isinstance(v, str)), "a name, URL or path"),
     "kind": (_one_of(*KINDS), " or ".join(json.dumps(kind) for kind in KINDS)),
     "layout": (_one_of("grid", "mixing-matrix"), '"grid" or "mixing-matrix"'),
     "seeds": (_list_of(is_whole_number), "a list of whole numbers"),

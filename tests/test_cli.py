@@ -211,7 +211,9 @@ def test_rerender_reproduces_a_saved_png(capsys, tmp_path, stylegan2_pickle):
     first, again = tmp_path / "first.png", tmp_path / "again.png"
     arguments = ["--seeds", "3,4", "--psi", "0.6", "--cutoff", "5", "--quiet", "--out", first]
     assert run(capsys, "generate", "--model", stylegan2_pickle, *arguments)[0] == 0
-    status, _, _ = run(capsys, "rerender", first, "--quiet", "--out", again)
+    status, _, err = run(capsys, "rerender", first, "--quiet", "--out", again)
+    assert status == 2 and "--trust-recipe-model" in err and not again.exists()
+    status, _, _ = run(capsys, "rerender", first, "--trust-recipe-model", "--quiet", "--out", again)
     assert status == 0
     assert recipe_from_png(again) == recipe_from_png(first)
     with Image.open(first) as expected, Image.open(again) as actual:

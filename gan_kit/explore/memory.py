@@ -57,7 +57,7 @@ def check_cell_count(cells: int, cell_size: int) -> None:
     is refused at once)."""
     if cells * cell_size**2 > max_grid_pixels():
         raise OutputTooLargeError(
-            f"a grid of {cells:,} images of {cell_size} px is too large for memory: over "
+            f"the grid is too large for memory: {cells:,} images of {cell_size} px are over "
             f"the budget of {max_grid_pixels():,} pixels (Pillow's limit for reading an image "
             "back); use fewer seeds, psi values or classes"
         )
