@@ -360,3 +360,13 @@ def test_convert_never_replaces_its_own_source(tmp_path, stylegan2_pickle):
         with pytest.raises(gan_kit.OutputExistsError, match="is the checkpoint being converted"):
             gan_kit.convert(original, destination, overwrite=True)
     assert original.read_bytes() == stylegan2_pickle.read_bytes()
+
+
+def test_a_fifo_or_proc_file_is_refused_at_once_not_waited_on(tmp_path):
+    fifo = tmp_path / "model.pkl"
+    os.mkfifo(fifo)
+    with pytest.raises(UnsupportedCheckpointError, match=r"FIFO \(named pipe\), not a checkpoint"):
+        gan_kit.load(fifo, device="cpu")  # opening it would block for ever
+    if Path("/proc/self/mem").exists():
+        with pytest.raises(UnsupportedCheckpointError, match=r"unreadable \(Input/output error"):
+            gan_kit.load("/proc/self/mem", device="cpu")
