@@ -1,4 +1,12 @@
-"""gan_kit: load and explore pretrained anime GANs in pure PyTorch."""
+"""gan_kit: load and explore pretrained anime GANs in pure PyTorch.
+
+The errors and the version are imported at once; everything else (which needs torch)
+when first used, so that `import gan_kit.cli` and `gan-kit --help` stay fast.
+"""
+
+from __future__ import annotations
+
+import importlib
 
 from gan_kit.directions import Directions, Edit, ganspace, sefa
 from gan_kit.errors import (
@@ -16,20 +24,39 @@ from gan_kit.errors import (
     UnsafePickleError,
     UnsupportedCheckpointError,
 )
-from gan_kit.explore import (
-    Explorer,
-    Grid,
-    animation_clip,
-    explorer,
-    mixing_matrix,
-    psi_sweep,
-    render_recipe,
-    sample_grid,
-    save_animation,
-)
-from gan_kit.recipes import Recipe, recipe_from_png
 from gan_kit.version import __version__
-from gan_kit.zoo import convert, load, models
+
+# Public name -> the module it comes from, imported on first use.
+_LAZY = {
+    "Explorer": "gan_kit.explore",
+    "Grid": "gan_kit.explore",
+    "animation_clip": "gan_kit.explore",
+    "explorer": "gan_kit.explore",
+    "mixing_matrix": "gan_kit.explore",
+    "psi_sweep": "gan_kit.explore",
+    "render_recipe": "gan_kit.explore",
+    "sample_grid": "gan_kit.explore",
+    "save_animation": "gan_kit.explore",
+    "Recipe": "gan_kit.recipes",
+    "recipe_from_png": "gan_kit.recipes",
+    "convert": "gan_kit.zoo",
+    "load": "gan_kit.zoo",
+    "models": "gan_kit.zoo",
+}
+
+
+def __getattr__(name: str) -> object:
+    """The lazily imported public names (see _LAZY); kept in the module once imported."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'gan_kit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "CheckpointMismatchError",

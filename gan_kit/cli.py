@@ -4,47 +4,70 @@ and `demo`: a grid and a looping GIF from the demo models that ship with gan_kit
 
 Every rendering command takes `--model` (a zoo name, URL or path, resolved by
 `gan_kit.load` through `gan_kit.explorer`, the one resolver) and `--device`. Bad input
-exits with status 2 and a one-line message, never a traceback.
+exits with status 2 and a one-line message, never a traceback. gan_kit's errors give
+advice in Python's words (`overwrite=True`); `cli_words` turns it into flags, here only.
+
+The parser is built without torch (rendering modules are imported by the commands that
+use them), so that `--help` and `--version` answer at once.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
-from gan_kit.demo.showcase import DEMO_MODELS, showcase_paths, write_showcase
 from gan_kit.errors import GanKitError, InvalidInputError
-from gan_kit.explore import NOISE_MODES, explorer, model_reference
-from gan_kit.explore.animation import animation_writer, checked_scale, save_animation
-from gan_kit.explore.base import DEFAULT_PSI
-from gan_kit.explore.grids import mixing_matrix, render_recipe, sample_grid
-from gan_kit.export.paths import checked_output_path
-from gan_kit.latents.classes import parse_class
-from gan_kit.latents.interpolation import EASINGS, INTERPOLATIONS
-from gan_kit.latents.seeds import parse_seeds
-from gan_kit.recipes import recipe_from_png
+from gan_kit.names import DEFAULT_PSI, DEMO_MODELS, EASING_NAMES, INTERPOLATION_METHODS, NOISE_MODES
+from gan_kit.version import __version__
 
 PSI_HELP = f"truncation psi (default: the model's, as `gan-kit models` lists; else {DEFAULT_PSI})"
 
+# Advice in gan_kit's errors, in Python's words -> the same advice on the command line.
+PYTHON_TO_CLI = (
+    ("pass overwrite=True", "pass --overwrite"),
+    ("overwrite=True", "--overwrite"),
+    ("device=None to pick automatically", "leave --device out to pick automatically"),
+    ("device='cpu'", "--device cpu"),
+    ("pass model=...", "pass --model"),
+    ("trust_model=True", "--trust-recipe-model"),
+    ("pass the file's path to gan_kit.load", "pass the file's path as --model"),
+    ("pass the file to gan_kit.load", "pass the file as --model"),
+    (" (or pass max_bytes to download_url)", ""),
+    ("gan_kit.convert", "gan-kit convert"),
+)
 
-def _argument(parse: Callable[[str], object]) -> Callable[[str], object]:
-    """An argparse type from a parser that raises InvalidInputError, keeping its message."""
+
+def cli_words(message: str) -> str:
+    """`message` (a gan_kit error's) with its Python advice in command-line words."""
+    for python, cli in PYTHON_TO_CLI:
+        message = message.replace(python, cli)
+    return message
+
+
+def _argument(parser: str) -> Callable[[str], object]:
+    """An argparse type from the parser `parser` ("module:function", imported when first
+    used: not for --help) that raises InvalidInputError, keeping its message."""
+    module, _, name = parser.partition(":")
 
     def parse_argument(text: str) -> object:
         try:
-            return parse(text)
+            return getattr(importlib.import_module(module), name)(text)
         except InvalidInputError as error:
-            raise argparse.ArgumentTypeError(str(error)) from None
+            raise argparse.ArgumentTypeError(cli_words(str(error))) from None
 
-    parse_argument.__name__ = parse.__name__
+    parse_argument.__name__ = name
     return parse_argument
 
 
 def parse_scale(text: str) -> int:
     """An animation's enlargement (argparse type): a whole number from 1 to 16."""
+    from gan_kit.explore.animation import checked_scale
+
     try:
         scale = int(text)
     except ValueError:
@@ -79,7 +102,13 @@ def _output_options(parser: argparse.ArgumentParser, folder: Path | None = None)
     else:
         parser.add_argument("--out", type=Path, default=folder, help=f"folder ({folder})")
     parser.add_argument("--overwrite", action="store_true", help="replace existing files")
-    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    _quiet_option(parser)
+
+
+def _quiet_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress bars or warnings: only errors"
+    )
 
 
 def _sampling_options(parser: argparse.ArgumentParser) -> None:
@@ -91,6 +120,7 @@ def _sampling_options(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gan-kit", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--version", action="version", version=f"gan-kit {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("models", help="list the models and checkpoint formats gan_kit loads")
 
@@ -108,11 +138,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     generate = commands.add_parser("generate", help="seeds -> a labelled grid PNG with recipe")
     _sampling_options(generate)
-    generate.add_argument("--seeds", type=_argument(parse_seeds), required=True, help="e.g. 0-7,12")
+    generate.add_argument(
+        "--seeds",
+        type=_argument("gan_kit.latents.seeds:parse_seeds"),
+        required=True,
+        help="e.g. 0-7,12",
+    )
     generate.add_argument("--psi", type=parse_psi, nargs="+", help=f"one or several; {PSI_HELP}")
     generate.add_argument(
         "--classes",
-        type=_argument(parse_class),
+        type=_argument("gan_kit.latents.classes:parse_class"),
         nargs="+",
         help='BigGAN classes: 3 or blends "3:0.5+7:0.5"',
     )
@@ -123,10 +158,16 @@ def build_parser() -> argparse.ArgumentParser:
     _sampling_options(mix)
     mix.add_argument("--psi", type=parse_psi, help=PSI_HELP)
     mix.add_argument(
-        "--sources", type=_argument(parse_seeds), required=True, help="seeds down the side"
+        "--sources",
+        type=_argument("gan_kit.latents.seeds:parse_seeds"),
+        required=True,
+        help="seeds down the side",
     )
     mix.add_argument(
-        "--destinations", type=_argument(parse_seeds), required=True, help="seeds on top"
+        "--destinations",
+        type=_argument("gan_kit.latents.seeds:parse_seeds"),
+        required=True,
+        help="seeds on top",
     )
     mix.add_argument("--layers", nargs="+", required=True, help="slots or groups to take")
     mix.add_argument("--no-labels", action="store_true", help="leave out the labels")
@@ -135,26 +176,50 @@ def build_parser() -> argparse.ArgumentParser:
     _sampling_options(animate)
     animate.add_argument("--psi", type=parse_psi, help=PSI_HELP)
     animate.add_argument(
-        "--seeds", type=_argument(parse_seeds), required=True, help="keyframes, >= 2"
+        "--seeds",
+        type=_argument("gan_kit.latents.seeds:parse_seeds"),
+        required=True,
+        help="keyframes, >= 2",
     )
     animate.add_argument(
-        "--classes", type=_argument(parse_class), nargs="+", help="one, or one per seed"
+        "--classes",
+        type=_argument("gan_kit.latents.classes:parse_class"),
+        nargs="+",
+        help="one, or one per seed",
     )
     animate.add_argument("--frames", type=int, default=24, help="frames per segment (24)")
     animate.add_argument("--loop", action="store_true", help="return to the first keyframe")
-    animate.add_argument("--method", choices=sorted(INTERPOLATIONS), help="default: slerp in z")
+    animate.add_argument(
+        "--method", choices=sorted(INTERPOLATION_METHODS), help="default: slerp in z"
+    )
     animate.add_argument("--space", choices=("z", "w"), default="z", help="w: StyleGAN2 only")
-    animate.add_argument("--easing", choices=sorted(EASINGS), default="linear")
+    animate.add_argument("--easing", choices=sorted(EASING_NAMES), default="linear")
     animate.add_argument("--layers", nargs="+", help="animate only these slots or groups")
     animate.add_argument("--fps", type=float, default=15.0, help="frames per second (15)")
     animate.add_argument(
-        "--scale", type=_argument(parse_scale), default=1, help="enlarge frames N times (1)"
+        "--scale",
+        type=_argument("gan_kit.cli:parse_scale"),
+        default=1,
+        help="enlarge frames N times (1)",
     )
 
     rerender = commands.add_parser("rerender", help="render a gan_kit PNG again from its recipe")
     rerender.add_argument("image", type=Path, help="a PNG saved by gan_kit")
     rerender.add_argument("--model", help="use this model instead of the recipe's")
+    rerender.add_argument(
+        "--trust-recipe-model",
+        action="store_true",
+        help="load the path or URL the PNG names (by default only zoo models are)",
+    )
     _output_options(rerender)
+
+    convert = commands.add_parser(
+        "convert", help="a checkpoint -> gan_kit's .safetensors file (fast loads, no pickle)"
+    )
+    convert.add_argument("source", help="zoo name, URL, hf:// address or checkpoint path")
+    convert.add_argument("--out", type=Path, required=True, help="the .safetensors file")
+    convert.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    _quiet_option(convert)
     return parser
 
 
@@ -180,6 +245,8 @@ def _render_options(args: argparse.Namespace) -> dict:
 
 
 def _generate(args: argparse.Namespace) -> Path:
+    from gan_kit.explore import explorer, sample_grid
+
     model = explorer(args.model, args.device)
     psi = args.psi or [model.psi_default]
     classes = args.classes
@@ -200,6 +267,8 @@ def _generate(args: argparse.Namespace) -> Path:
 
 
 def _mix(args: argparse.Namespace) -> Path:
+    from gan_kit.explore import explorer, mixing_matrix
+
     model = explorer(args.model, args.device)
     grid = mixing_matrix(
         model,
@@ -215,6 +284,8 @@ def _mix(args: argparse.Namespace) -> Path:
 
 
 def _interpolate(args: argparse.Namespace) -> Path:
+    from gan_kit.explore import explorer, save_animation
+
     model = explorer(args.model, args.device)
     styles = model.interpolate(
         model.latents(args.seeds, args.classes),
@@ -239,6 +310,8 @@ def _interpolate(args: argparse.Namespace) -> Path:
 
 
 def _demo(args: argparse.Namespace) -> str:
+    from gan_kit.demo.showcase import showcase_paths, write_showcase
+
     showcase_paths(args.model, args.out, overwrite=args.overwrite)  # all, before any work
     written = []
     for model in args.model:
@@ -255,23 +328,43 @@ def _demo(args: argparse.Namespace) -> str:
     return "\n".join(map(str, written))
 
 
-def _check_output(args: argparse.Namespace) -> None:
-    """Fail on a bad output path before loading or rendering anything."""
-    suffix = ".png"
+def _check_before_work(args: argparse.Namespace) -> None:
+    """Fail on a bad output path, frame count or fps before loading or rendering anything."""
+    from gan_kit.export.paths import checked_output_path
+
+    suffix = ".safetensors" if args.command == "convert" else ".png"
     if args.command == "interpolate":
+        from gan_kit.explore.animation import animation_writer
+        from gan_kit.export.frames import check_fps
+        from gan_kit.export.gif import check_gif_fps
+        from gan_kit.latents.interpolation import path_frame_count
+
         animation_writer(args.out)
         suffix = args.out.suffix.lower()
+        (check_gif_fps if suffix == ".gif" else check_fps)(args.fps)
+        path_frame_count(len(args.seeds), args.frames, loop=args.loop)
     checked_output_path(args.out, suffix, overwrite=args.overwrite)
 
 
 def _rerender(args: argparse.Namespace) -> Path:
-    recipe = recipe_from_png(args.image)
-    if args.model is not None:
-        recipe = replace(recipe, model=model_reference(args.model))
+    from gan_kit.explore import render_recipe
+    from gan_kit.recipes import recipe_from_png
+
     grid = render_recipe(
-        recipe, device=args.device, batch_size=args.batch_size, progress=not args.quiet
+        recipe_from_png(args.image),
+        model=args.model,
+        trust_model=args.trust_recipe_model,
+        device=args.device,
+        batch_size=args.batch_size,
+        progress=not args.quiet,
     )
     return grid.save_png(args.out, overwrite=args.overwrite)
+
+
+def _convert(args: argparse.Namespace) -> Path:
+    from gan_kit.zoo import convert
+
+    return convert(args.source, args.out, overwrite=args.overwrite)
 
 
 COMMANDS = {
@@ -280,7 +373,21 @@ COMMANDS = {
     "mix": _mix,
     "interpolate": _interpolate,
     "rerender": _rerender,
+    "convert": _convert,
 }
+
+
+@contextmanager
+def _quiet(quiet: bool) -> Iterator[None]:
+    """With `quiet`, no download bars and no warnings within the block (errors still)."""
+    if not quiet:
+        yield
+        return
+    from gan_kit.zoo.download import progress_bars
+
+    with warnings.catch_warnings(), progress_bars(False):
+        warnings.simplefilter("ignore")
+        yield
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -290,11 +397,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "models":
             print(list_models())
             return 0
-        if args.command != "demo":  # demo checks its own files, per model
-            _check_output(args)
-        written = COMMANDS[args.command](args)
+        with _quiet(args.quiet):
+            if args.command != "demo":  # demo checks its own files, per model
+                _check_before_work(args)
+            written = COMMANDS[args.command](args)
     except GanKitError as error:
-        print(f"gan-kit: error: {error}", file=sys.stderr)
+        print(f"gan-kit: error: {cli_words(str(error))}", file=sys.stderr)
         return 2
     print(written)
     return 0

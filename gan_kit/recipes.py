@@ -20,6 +20,7 @@ from gan_kit.errors import GanKitError, InvalidInputError
 from gan_kit.export import read_png_text
 from gan_kit.generators.kinds import KINDS
 from gan_kit.generators.stylegan2 import NOISE_MODES
+from gan_kit.json_text import load_json
 from gan_kit.latents.classes import ClassChoice
 from gan_kit.values import is_number, is_whole_number
 from gan_kit.version import __version__
@@ -29,6 +30,8 @@ __all__ = ["FAVOURITE_KEY", "RECIPE_KEY", "Axis", "Recipe", "recipe_from_png"]
 RECIPE_KEY = "gan_kit.recipe"
 FAVOURITE_KEY = "gan_kit.favourite"  # gan_kit 0.1's favourites: {"kind", "model", "state"}
 Axis = Literal["seed", "psi", "class"]
+MAX_RECIPE_VALUES = 100_000  # values in one list of a recipe: more than any grid holds
+MAX_TEXT_CHARS = 4096  # of one text value (a model reference, a version)
 
 
 # --- records read back from JSON (PNG text edited by hand is still just text) ------------
@@ -63,13 +66,36 @@ STRINGS = (_list_of(lambda v: isinstance(v, str)), "a list of names")
 NOISE = (_one_of(*NOISE_MODES), " or ".join(map(repr, NOISE_MODES)))
 
 
+def _short(value: object, limit: int = 200) -> str:
+    """repr(value), cut to `limit` characters (recipe text can be long)."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 5]}[...]"
+
+
 def check_fields(data: dict, rules: FieldRules, what: str) -> None:
     """Refuse, with the field's name, any value of `data` that breaks its rule."""
     for name, (test, description) in rules.items():
         if name in data and not test(data[name]):
             raise InvalidInputError(
-                f"{what}'s {name} must be {description}, got {data[name]!r}: the PNG's text "
-                "was changed by hand or by another program; save the image again"
+                f"{what}'s {name} must be {description}, got {_short(data[name])}: the "
+                "PNG's text was changed by hand or by another program; save the image again"
+            )
+
+
+def check_lengths(data: dict, what: str) -> None:
+    """Refuse, before looking inside, any list of `data` with over MAX_RECIPE_VALUES
+    values (a recipe of a million seeds is refused at once, not after its work), and
+    any text over MAX_TEXT_CHARS characters."""
+    for name, value in data.items():
+        if isinstance(value, (list, dict)) and len(value) > MAX_RECIPE_VALUES:
+            raise InvalidInputError(
+                f"{what}'s {name} has {len(value)} values, over the {MAX_RECIPE_VALUES} a "
+                "recipe may hold: the PNG was not written by gan_kit"
+            )
+        if isinstance(value, str) and len(value) > MAX_TEXT_CHARS:
+            raise InvalidInputError(
+                f"{what}'s {name} has {len(value)} characters, over the {MAX_TEXT_CHARS} a "
+                "recipe's text may have: the PNG was not written by gan_kit"
             )
 
 
@@ -149,11 +175,7 @@ class Recipe:
     def from_json(cls, text: str) -> Recipe:
         """The recipe written by `to_json` as `text` (JSON lists become tuples, class keys
         ints)."""
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InvalidInputError(f"the recipe is not valid JSON: {exc}") from None
-        return cls.from_dict(data, "the recipe")
+        return cls.from_dict(load_json(text, "the recipe"), "the recipe")
 
     @classmethod
     def from_dict(cls, data: object, what: str) -> Recipe:
@@ -168,6 +190,7 @@ class Recipe:
                 f"{what} has fields this gan_kit does not know ({', '.join(unknown)}): "
                 f"it was written by gan_kit {data.get('gan_kit_version')}; upgrade gan_kit"
             )
+        check_lengths(data, what)
         check_fields(data, _RECIPE_FIELDS, what)
         data = dict(data)
         for name in ("seeds", "psi", "layers", "sources"):
@@ -212,15 +235,14 @@ def _recipe_of_favourite_0_1(text: str, path: str | Path) -> Recipe:
     """The one-image recipe of a gan_kit 0.1 favourite: JSON {"kind", "model", "state"},
     the state being the explorer widget's (seed, psi, cutoff, noise_mode, classes,
     mix_seed, mix_classes, mix_layers)."""
-    try:
-        saved = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InvalidInputError(f"{path}'s favourite is not valid JSON ({error})") from None
+    saved = load_json(text, f"{path}'s favourite")
     if not isinstance(saved, dict) or "kind" not in saved or "state" not in saved:
         raise InvalidInputError(f"{path}'s favourite lacks its kind or state")
     state = saved["state"]
     if not isinstance(state, dict) or "seed" not in state:
-        raise InvalidInputError(f"a favourite's state needs at least a seed, got {state!r}")
+        raise InvalidInputError(
+            f"a favourite's state needs at least a seed, got {str(state)[:200]!r}"
+        )
     unknown = sorted(state.keys() - _FAVOURITE_0_1_STATE.keys())
     if unknown:
         raise InvalidInputError(

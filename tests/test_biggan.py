@@ -4,6 +4,7 @@ API, folded spectral norm, standing statistics, and the errors for damaged files
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -205,7 +206,8 @@ def test_empty_accumulators_warn_and_give_identity_statistics(state_dict):
 @pytest.mark.parametrize(
     ("z_shape", "y", "message"),
     [
-        ((2, 139), torch.tensor([1, 2]), r"z must be a float tensor \[batch, 140\]"),
+        ((2, 139), torch.tensor([1, 2]), r"z must be \[batch, 140\], got \[2, 139\]: its second"),
+        ((4, 2, 140), torch.tensor([1, 2]), r"z must be \[batch, 140\], got 3 dimensions"),
         ((2, 140), torch.tensor([1, 1000]), r"class indices must be in 0\.\.999"),
         ((2, 140), torch.zeros(2, 999), r"class vectors \[B, 1000\]"),
         ((2, 140), [torch.tensor([1, 2])] * 5, r"needs 6 items"),
@@ -585,3 +587,40 @@ def test_crc32c_known_values_and_lengths():
     for length in (1, 3, 4, 5, 63, 64, 255, 1027, 40_000):
         data = rng.integers(0, 256, length, dtype=np.uint8).tobytes()
         assert crc32c(data) == bitwise_crc32c(data), length
+
+
+def test_renders_in_another_thread_never_see_a_recomputation(biggan_checkpoint):
+    """Each render during `recompute_standing_stats` gives the image of the old statistics
+    or of the new ones, never one of the collecting mode or of half-copied buffers."""
+    z = torch.from_numpy(np.random.default_rng(0).standard_normal((1, 140))).float()
+    y = torch.tensor([3])
+    settings = dict(n_samples=16, batch_size=4, progress=False)
+    recomputed = gan_kit.load(biggan_checkpoint, device="cpu")
+    recomputed.recompute_standing_stats(**settings)
+    G = gan_kit.load(biggan_checkpoint, device="cpu")
+    with torch.no_grad():
+        old, new = G(z, y), recomputed(z, y)
+    assert not torch.equal(old, new)
+    renders: list[torch.Tensor] = []
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def render_until_done() -> None:
+        try:
+            while not done.is_set() or len(renders) < 3:
+                with torch.no_grad():
+                    renders.append(G(z, y))
+        except BaseException as error:  # reported by the main thread
+            errors.append(error)
+
+    renderer = threading.Thread(target=render_until_done)
+    renderer.start()
+    try:
+        for _ in range(3):
+            G.recompute_standing_stats(**settings)
+    finally:
+        done.set()
+        renderer.join()
+    assert errors == []
+    assert all(torch.equal(image, old) or torch.equal(image, new) for image in renders)
+    assert torch.equal(renders[-1], new)

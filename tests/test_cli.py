@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -13,11 +14,15 @@ from gan_kit.errors import InvalidInputError
 from gan_kit.latents.seeds import parse_seeds
 from gan_kit.recipes import recipe_from_png
 
+# Python advice that a command line user cannot follow.
+PYTHON_WORDS = re.compile(r"=True|=None|=\.\.\.|device='|gan_kit\.(load|convert)\b")
+
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
-    """Run the CLI in-process: (exit status, stdout, stderr)."""
+    """Run the CLI in-process: (exit status, stdout, stderr); errors must speak CLI."""
     status = main([str(arg) for arg in argv])
     captured = capsys.readouterr()
+    assert not PYTHON_WORDS.search(captured.err), captured.err
     return status, captured.out, captured.err
 
 
@@ -211,7 +216,9 @@ def test_rerender_reproduces_a_saved_png(capsys, tmp_path, stylegan2_pickle):
     first, again = tmp_path / "first.png", tmp_path / "again.png"
     arguments = ["--seeds", "3,4", "--psi", "0.6", "--cutoff", "5", "--quiet", "--out", first]
     assert run(capsys, "generate", "--model", stylegan2_pickle, *arguments)[0] == 0
-    status, _, _ = run(capsys, "rerender", first, "--quiet", "--out", again)
+    status, _, err = run(capsys, "rerender", first, "--quiet", "--out", again)
+    assert status == 2 and "--trust-recipe-model" in err and not again.exists()
+    status, _, _ = run(capsys, "rerender", first, "--trust-recipe-model", "--quiet", "--out", again)
     assert status == 0
     assert recipe_from_png(again) == recipe_from_png(first)
     with Image.open(first) as expected, Image.open(again) as actual:
@@ -223,3 +230,96 @@ def test_rerender_refuses_files_without_a_recipe(capsys, tmp_path):
     Image.new("RGB", (4, 4)).save(plain)
     status, _, err = run(capsys, "rerender", plain, "--out", tmp_path / "again.png")
     assert status == 2 and "holds no gan_kit recipe" in err
+
+
+def test_version_and_help_answer_without_importing_torch():
+    script = (
+        "import sys\n"
+        "from gan_kit.cli import main\n"
+        "for argv in (['--help'], ['--version'], *([c, '--help'] for c in sys.argv[1:])):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print('torch imported' if 'torch' in sys.modules else 'no torch')\n"
+    )
+    commands = ["models", "demo", "generate", "mix", "interpolate", "rerender", "convert"]
+    result = subprocess.run(
+        [sys.executable, "-c", script, *commands], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip().endswith("no torch")
+    assert "gan-kit 0.1.0" in result.stdout and result.stdout.count("usage: gan-kit") == 8
+
+
+def test_names_for_the_parser_match_the_implementations():
+    from gan_kit.latents.interpolation import EASINGS, INTERPOLATIONS
+    from gan_kit.names import EASING_NAMES, INTERPOLATION_METHODS
+
+    assert tuple(EASINGS) == EASING_NAMES and tuple(INTERPOLATIONS) == INTERPOLATION_METHODS
+
+
+def test_errors_name_the_flags(capsys, tmp_path, stylegan2_pickle):
+    out = tmp_path / "one.png"
+    out.write_bytes(b"keep me")
+    status, _, err = run(
+        capsys, "generate", "--model", stylegan2_pickle, "--seeds", "1", "--out", out
+    )
+    assert status == 2 and "pass --overwrite to replace it" in err
+    import torch
+
+    if not torch.cuda.is_available():
+        status, _, err = run(
+            capsys, "generate", "--model", stylegan2_pickle, "--seeds", "1", "--device", "cuda",
+            "--out", tmp_path / "two.png",
+        )  # fmt: skip
+        assert status == 2 and "use --device cpu (or leave --device out" in err
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--fps", "1e9", "--out", "a.mp4"], "fps must be at most 240, got 1e+09"),
+        (["--fps", "1e9", "--out", "a.gif"], "GIF fps must be between"),
+        (["--frames", "1000000", "--out", "a.gif"], "1,000,001 frames, over the 10,000"),
+    ],
+)
+def test_interpolate_sizes_are_checked_before_loading(capsys, tmp_path, arguments, message):
+    """The model does not exist: the size errors come before any attempt to load it."""
+    *options, out = arguments
+    status, _, err = run(
+        capsys, "interpolate", "--model", "no-such-model", "--seeds", "1,2", *options,
+        tmp_path / out,
+    )  # fmt: skip
+    assert status == 2 and message in err and not (tmp_path / out).exists()
+
+
+def test_convert_refuses_to_overwrite_unless_asked_and_never_its_source(
+    capsys, tmp_path, stylegan2_pickle
+):
+    out = tmp_path / "model.safetensors"
+    assert run(capsys, "convert", stylegan2_pickle, "--out", out)[0] == 0
+    first = out.read_bytes()
+    status, _, err = run(capsys, "convert", stylegan2_pickle, "--out", out)
+    assert status == 2 and "pass --overwrite" in err
+    assert run(capsys, "convert", stylegan2_pickle, "--out", out, "--overwrite")[0] == 0
+    status, _, err = run(capsys, "convert", out, "--out", out, "--overwrite")
+    assert status == 2 and "is the checkpoint being converted" in err
+    assert out.read_bytes() == first
+
+
+def test_quiet_silences_download_bars_and_warnings(capsys, tmp_path, stylegan2_pickle, monkeypatch):
+    from loopback_server import Route, serve
+
+    monkeypatch.setenv("GAN_KIT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("GAN_KIT_OFFLINE", raising=False)
+    with serve({"/s.pkl": Route(stylegan2_pickle.read_bytes())}) as base:
+        arguments = ["generate", "--model", f"{base}/s.pkl", "--seeds", "1", "--device", "cpu"]
+        status, out, err = run(capsys, *arguments, "--quiet", "--out", tmp_path / "a.png")
+        assert status == 0 and err == "" and out.strip() == str(tmp_path / "a.png")
+        cached = next((tmp_path / "cache" / "converted").iterdir())
+        cached.write_bytes(cached.read_bytes()[:-100])  # a rebuild warns
+        status, _, err = run(capsys, *arguments, "--quiet", "--out", tmp_path / "b.png")
+        assert status == 0 and err == ""
+        (tmp_path / "cache").rename(tmp_path / "old-cache")
+        status, _, err = run(capsys, *arguments, "--out", tmp_path / "c.png")
+        assert status == 0 and "s.pkl" in err  # the download bar, without --quiet

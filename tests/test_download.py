@@ -5,13 +5,15 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 from loopback_server import Route, serve
 
-from gan_kit.errors import DownloadError
+from gan_kit.errors import DownloadError, InvalidInputError
 from gan_kit.zoo import download
 from gan_kit.zoo.download import download_url, url_cache_path
 
@@ -83,7 +85,7 @@ def test_404_fails_clearly_without_retrying(cache):
 def test_a_wrong_size_is_refused_and_nothing_is_kept(cache):
     with (
         serve({"/m.pkl": Route(BODY)}) as base,
-        pytest.raises(DownloadError, match=rf"gave {len(BODY)} bytes.*should have 1234"),
+        pytest.raises(DownloadError, match=rf"{len(BODY)} bytes .*the file has 1234 bytes"),
     ):
         fetch(f"{base}/m.pkl", size=1234)
     assert cache_files(cache) == []
@@ -214,3 +216,150 @@ def test_no_network_for_the_hugging_face_hub_says_so_at_once(
     ):
         download.hf_hub_file("public-data/TADNE", "models/x.pt")
     assert time.monotonic() - started < 5
+
+
+# --- hostile servers and caches: every download is bounded ------------------------------
+
+
+def test_an_announced_size_over_the_cap_is_refused_before_any_body(cache):
+    route = Route(BODY, content_length=str(10**12))
+    with (
+        serve({"/huge.pkl": route}) as base,
+        pytest.raises(DownloadError, match=r"1000000000000 bytes .*GAN_KIT_MAX_DOWNLOAD_BYTES"),
+    ):
+        fetch(f"{base}/huge.pkl", max_bytes=1000)
+    assert cache_files(cache) == [] and len(route.requests) == 1
+
+
+def test_endless_data_is_stopped_at_the_cap(cache, monkeypatch):
+    monkeypatch.setenv("GAN_KIT_MAX_DOWNLOAD_BYTES", "200000")
+    with (
+        serve({"/endless.pkl": Route(b"spam", endless=True, content_length="")}) as base,
+        pytest.raises(DownloadError, match=r"more than 200000 bytes"),
+    ):
+        fetch(f"{base}/endless.pkl")
+    assert cache_files(cache) == []
+
+
+def test_the_registry_size_is_the_cap_of_a_known_file(cache):
+    with (
+        serve({"/m.pkl": Route(BODY, endless=True, content_length="")}) as base,
+        pytest.raises(DownloadError, match=r"the file has 1000 bytes"),
+    ):
+        fetch(f"{base}/m.pkl", size=1000)
+    assert cache_files(cache) == []
+
+
+def test_the_size_cap_can_be_raised(cache, monkeypatch):
+    monkeypatch.setenv("GAN_KIT_MAX_DOWNLOAD_BYTES", str(len(BODY)))
+    with serve({"/m.pkl": Route(BODY)}) as base:
+        assert fetch(f"{base}/m.pkl").read_bytes() == BODY
+
+
+@pytest.mark.parametrize("value", ["-1", "lots", "inf"])
+def test_a_bad_size_cap_setting_is_a_clear_error(cache, monkeypatch, value):
+    monkeypatch.setenv("GAN_KIT_MAX_DOWNLOAD_BYTES", value)
+    with pytest.raises(InvalidInputError, match="GAN_KIT_MAX_DOWNLOAD_BYTES must be a positive"):
+        fetch("http://127.0.0.1:9/never-contacted.pkl")
+
+
+def test_a_server_that_never_answers_fails_after_one_stall_without_retries(cache):
+    route = Route(BODY, silent=True)
+    with (
+        serve({"/m.pkl": route}) as base,
+        pytest.raises(DownloadError, match=r"did not answer within 0\.3 s"),
+    ):
+        download_url(f"{base}/m.pkl", timeout=0.3, backoff=0.01, progress=False)
+    assert len(route.requests) == 1 and cache_files(cache) == []
+
+
+def test_a_server_that_goes_silent_midway_is_resumed_then_given_up(cache):
+    route = Route(BODY, stall_after=1000)
+    with (
+        serve({"/m.pkl": route}) as base,
+        pytest.raises(DownloadError, match=r"(failed 3 times.*no data for 0\.3 s|sent nothing)"),
+    ):
+        download_url(f"{base}/m.pkl", timeout=0.3, retries=2, backoff=0.01, progress=False)
+    assert route.requests[:2] == [None, "bytes=1000-"]
+    assert cache_files(cache) == []
+
+
+def test_a_dripping_server_is_stopped_by_the_deadline(cache):
+    route = Route(BODY, drip_s=0.05)
+    with (
+        serve({"/m.pkl": route}) as base,
+        pytest.raises(DownloadError, match=r"did not finish within the deadline.*DEADLINE"),
+    ):
+        download_url(f"{base}/m.pkl", timeout=2, deadline=0.5, progress=False)
+    assert cache_files(cache) == []
+
+
+def test_partial_files_of_dead_processes_are_removed_by_the_next_download(cache):
+    with serve({"/x.pkl": Route(BODY)}) as base:
+        folder = url_cache_path(f"{base}/x.pkl").parent
+        folder.mkdir(parents=True)
+        dead = dead_pid()
+        stale = folder / f".x.pkl.{dead}-0123abcd.part"
+        recent = folder / f".x.pkl.{dead}-4567abcd.part"  # maybe another machine's, writing
+        alive = folder / f".x.pkl.{os.getpid()}-89abcdef.part"
+        for partial in (stale, recent, alive):
+            partial.write_bytes(b"half a file")
+        an_hour_ago = time.time() - 3600
+        for partial in (stale, alive):
+            os.utime(partial, (an_hour_ago, an_hour_ago))
+        fetch(f"{base}/x.pkl")
+    assert not stale.exists() and recent.exists() and alive.exists()
+
+
+def dead_pid() -> int:
+    """The pid of a process that has ended."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo", "folder"])
+def test_a_cache_entry_that_is_not_a_regular_file_is_forgotten(cache, tmp_path, kind):
+    route = Route(BODY)
+    with serve({"/m.pkl": route}) as base:
+        url = f"{base}/m.pkl"
+        entry = url_cache_path(url)
+        entry.parent.mkdir(parents=True)
+        if kind == "symlink":
+            other = tmp_path / "elsewhere.pkl"
+            other.write_bytes(b"not the model")
+            entry.symlink_to(other)
+        elif kind == "fifo":
+            os.mkfifo(entry)
+        else:
+            entry.mkdir()
+        path = fetch(url)
+    assert path == entry and path.is_file() and not path.is_symlink()
+    assert path.read_bytes() == BODY and len(route.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("url_path", "expected"),
+    [
+        ("/..", "download"),
+        ("/%2E%2E", "download"),
+        ("/a%00b.pkl", "a_b.pkl"),
+        ("/.hidden", "hidden"),
+    ],
+)
+def test_url_file_names_are_made_safe(cache, url_path, expected):
+    assert url_cache_path(f"http://example.invalid{url_path}").name == expected
+
+
+def test_names_of_many_multibyte_characters_fit_the_file_system(cache):
+    name = url_cache_path("http://example.invalid/" + "é" * 300 + ".pkl").name
+    assert name.endswith("é.pkl") and len(name.encode()) <= 255
+
+
+def test_quiet_downloads_show_no_bar(cache, capsys):
+    with serve({"/m.pkl": Route(BODY)}) as base, download.progress_bars(False):
+        download_url(f"{base}/m.pkl", backoff=0.01, timeout=5)
+    assert capsys.readouterr().err == ""
+    with serve({"/m.pkl": Route(BODY)}) as base:
+        download_url(f"{base}/m.pkl", backoff=0.01, timeout=5)
+    assert "m.pkl" in capsys.readouterr().err

@@ -561,3 +561,23 @@ def test_a_gif_still_longer_than_a_frame_can_last_is_a_clear_error(tmp_path):
     with pytest.raises(ExportError, match="lasts longer than a GIF frame can"):
         write_gif(still, tmp_path / "still.gif", fps=0.01)
     assert not list(tmp_path.iterdir())
+
+
+def test_temporary_files_of_killed_writers_are_removed_by_the_next_write(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import time
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    stale = tmp_path / f".grid.{child.pid}-0123abcd.tmp.png"  # a killed export's
+    fresh = tmp_path / f".grid.{child.pid}-4567abcd.tmp.png"  # maybe another machine's, writing
+    mine = tmp_path / f".grid.{os.getpid()}-89abcdef.tmp.png"  # a live process's
+    users = tmp_path / ".notes.tmp.png"  # not a name atomic_path gives
+    for path in (stale, fresh, mine, users):
+        path.write_bytes(b"partial")
+    an_hour_ago = time.time() - 3600
+    for path in (stale, mine, users):
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    write_png(np.zeros((2, 2, 3), np.uint8), tmp_path / "grid.png")
+    assert not stale.exists() and fresh.exists() and mine.exists() and users.exists()

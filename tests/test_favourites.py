@@ -34,7 +34,8 @@ def pixels(path: Path) -> np.ndarray:
 def rerendered(path: Path, tmp_path: Path) -> np.ndarray:
     """The pixels `gan-kit rerender` writes for the PNG at `path`."""
     again = tmp_path / f"again-{path.stem}.png"
-    assert main(["rerender", str(path), "--device", "cpu", "--quiet", "--out", str(again)]) == 0
+    arguments = ["rerender", str(path), "--trust-recipe-model", "--device", "cpu", "--quiet"]
+    assert main([*arguments, "--out", str(again)]) == 0
     return pixels(again)
 
 

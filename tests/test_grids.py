@@ -145,7 +145,9 @@ def test_stylegan2_recipe_round_trips_to_identical_pixels(stylegan2_explorer, tm
         6,
     )
     assert recipe.gan_kit_version == gan_kit.__version__
-    again = gan_kit.render_recipe(recipe, device="cpu")  # loads the model from the recipe
+    with pytest.raises(InvalidInputError, match=r"a path or URL.*model=\.\.\..*trust_model=True"):
+        gan_kit.render_recipe(recipe, device="cpu")  # a path in a PNG is not loaded unasked
+    again = gan_kit.render_recipe(recipe, device="cpu", trust_model=True)  # the recipe's model
     np.testing.assert_array_equal(np.asarray(again.to_pil()), png_pixels(path))
 
 

@@ -297,3 +297,76 @@ def test_converted_files_get_the_usual_permissions(stylegan2_pickle, tmp_path):
     finally:
         os.umask(previous)
     assert written.stat().st_mode & 0o777 == 0o644
+
+
+def test_a_converted_cache_of_another_source_is_rebuilt(stylegan2_pickle, biggan_checkpoint):
+    """Another model's conversion put at this URL's cache name must not load as this one."""
+    routes = {"/s.pkl": Route(stylegan2_pickle.read_bytes())}
+    with serve(routes) as base:
+        url = f"{base}/s.pkl"
+        reference = stylegan2_images(gan_kit.load(url, device="cpu"))
+        gan_kit.convert(biggan_checkpoint, converted_cache_path(url), overwrite=True)
+        with pytest.warns(UserWarning, match=r"rebuilding the converted cache .*converted from"):
+            rebuilt = gan_kit.load(url, device="cpu")
+    assert torch.equal(stylegan2_images(rebuilt), reference)
+    assert converted.read_header(converted_cache_path(url))["source"] == url
+
+
+def test_a_converted_cache_with_another_sha256_than_the_registry_is_rebuilt(
+    stylegan2_pickle, monkeypatch
+):
+    body = stylegan2_pickle.read_bytes()
+    with serve({"/s.pkl": Route(body)}) as base:
+        url = f"{base}/s.pkl"
+        source = gan_kit.zoo.Source("url", url, "s.pkl", "a TF pickle", "", sha256=None)
+        entry = dataclasses.replace(MODELS["demo-stylegan2"], name="test-url", sources=(source,))
+        monkeypatch.setitem(MODELS, "test-url", entry)
+        gan_kit.load("test-url", device="cpu")
+        published = dataclasses.replace(source, sha256=hashlib.sha256(body).hexdigest())
+        monkeypatch.setitem(MODELS, "test-url", dataclasses.replace(entry, sources=(published,)))
+        cached = converted_cache_path("test-url")
+        header = converted.read_header(cached)
+        header["source_sha256"] = "0" * 64
+        save_file(load_file(cached), cached, metadata={converted.METADATA_KEY: json.dumps(header)})
+        with pytest.warns(UserWarning, match=r"sha256 is not the published"):
+            gan_kit.load("test-url", device="cpu")
+    assert converted.read_header(cached)["source_sha256"] == published.sha256
+
+
+def test_a_converted_cache_entry_that_is_a_symlink_is_forgotten(stylegan2_pickle, tmp_path):
+    with serve({"/s.pkl": Route(stylegan2_pickle.read_bytes())}) as base:
+        url = f"{base}/s.pkl"
+        cached = converted_cache_path(url)
+        cached.parent.mkdir(parents=True)
+        cached.symlink_to(tmp_path / "nowhere.safetensors")
+        gan_kit.load(url, device="cpu")
+    assert cached.is_file() and not cached.is_symlink()
+
+
+def test_convert_refuses_an_existing_file_unless_overwrite(tmp_path, stylegan2_pickle):
+    destination = tmp_path / "model.safetensors"
+    destination.write_bytes(b"keep me")
+    with pytest.raises(gan_kit.OutputExistsError, match=r"exists; pass overwrite=True"):
+        gan_kit.convert(stylegan2_pickle, destination)
+    assert destination.read_bytes() == b"keep me"
+    gan_kit.convert(stylegan2_pickle, destination, overwrite=True)
+    assert converted.recognises(destination)
+
+
+def test_convert_never_replaces_its_own_source(tmp_path, stylegan2_pickle):
+    original = tmp_path / "snapshot.pkl"
+    shutil.copyfile(stylegan2_pickle, original)
+    for destination in (original, tmp_path / "." / "snapshot.pkl"):
+        with pytest.raises(gan_kit.OutputExistsError, match="is the checkpoint being converted"):
+            gan_kit.convert(original, destination, overwrite=True)
+    assert original.read_bytes() == stylegan2_pickle.read_bytes()
+
+
+def test_a_fifo_or_proc_file_is_refused_at_once_not_waited_on(tmp_path):
+    fifo = tmp_path / "model.pkl"
+    os.mkfifo(fifo)
+    with pytest.raises(UnsupportedCheckpointError, match=r"FIFO \(named pipe\), not a checkpoint"):
+        gan_kit.load(fifo, device="cpu")  # opening it would block for ever
+    if Path("/proc/self/mem").exists():
+        with pytest.raises(UnsupportedCheckpointError, match=r"unreadable \(Input/output error"):
+            gan_kit.load("/proc/self/mem", device="cpu")

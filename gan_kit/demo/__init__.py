@@ -6,6 +6,7 @@ and a tiny run39 BigGAN on them and write them in their published formats.
 `gan-kit demo`.
 """
 
-from gan_kit.demo.showcase import DEMO_MODELS, write_showcase
+from gan_kit.demo.showcase import write_showcase
+from gan_kit.names import DEMO_MODELS
 
 __all__ = ["DEMO_MODELS", "write_showcase"]

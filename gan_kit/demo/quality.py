@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from gan_kit.demo.showcase import DEMO_MODELS
 from gan_kit.explore import Explorer, explorer
+from gan_kit.names import DEMO_MODELS
 
 HISTOGRAM_BINS = 8
 PSI = 0.7

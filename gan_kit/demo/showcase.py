@@ -20,8 +20,6 @@ from gan_kit.explore.grids import sample_grid
 from gan_kit.export.paths import checked_output_path
 from gan_kit.files import make_folder
 
-DEMO_MODELS = ("demo-stylegan2", "demo-biggan")
-
 
 @dataclass(frozen=True)
 class Showcase:

@@ -34,11 +34,11 @@ from gan_kit.generators.stylegan2 import NoiseMode, checked_noise_mode
 from gan_kit.latents.classes import ClassChoice, ClassSpec, class_choices
 from gan_kit.latents.interpolation import Easing, Method, interpolate
 from gan_kit.latents.slots import Layers, SlotLayout
+from gan_kit.names import DEFAULT_PSI
 from gan_kit.values import is_whole_number
 from gan_kit.zoo.registry import ModelEntry
 
 Space = Literal["z", "w"]
-DEFAULT_PSI = 0.7  # for models the registry does not know
 DEFAULT_PSI_RANGE = (0.5, 1.0)
 
 

@@ -21,13 +21,15 @@ from PIL import Image, ImageDraw, ImageFont
 from gan_kit.errors import InvalidInputError
 from gan_kit.explore.base import Explorer, NoiseMode
 from gan_kit.explore.factory import explorer as open_explorer
-from gan_kit.explore.memory import check_grid_size
+from gan_kit.explore.factory import model_reference
+from gan_kit.explore.memory import check_cell_count, check_grid_size
 from gan_kit.export import write_png
 from gan_kit.latents.classes import ClassSpec, format_class
 from gan_kit.latents.seeds import checked_seeds
 from gan_kit.latents.slots import Layers
 from gan_kit.latents.truncation import checked_psi
 from gan_kit.recipes import Axis, Recipe
+from gan_kit.zoo import registry_entry
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -274,17 +276,25 @@ def render_recipe(
     recipe: Recipe,
     explorer: Explorer | None = None,
     *,
+    model: str | Path | None = None,
+    trust_model: bool = False,
     device: str | torch.device | None = None,
     batch_size: int | None = None,
     progress: bool = False,
 ) -> Grid:
-    """Render the grid `recipe` describes on `explorer`, or on `recipe.model` loaded onto
-    `device` (as `gan_kit.load`) when no explorer is given; `batch_size` and `progress`
-    as `Explorer.render`."""
+    """Render the grid `recipe` describes on `explorer`, else on `model` (a zoo name, URL
+    or path, as `gan_kit.load`), else on the model the recipe names, loaded onto `device`;
+    `batch_size` and `progress` as `Explorer.render`.
+
+    A recipe read from a PNG names its model, and a PNG can come from anyone: a zoo model
+    (the bundled demos included) is loaded as named, but a path or URL in the recipe only
+    with `trust_model=True` (else pass the model you want as `model`).
+    """
     if explorer is None:
-        if recipe.model is None:
-            raise InvalidInputError("the recipe names no model: pass the explorer to render it")
-        explorer = open_explorer(recipe.model, device)
+        if model is not None:
+            recipe = replace(recipe, model=model_reference(model))
+        trusted = model is not None or trust_model
+        explorer = open_explorer(_recipe_model(recipe, trusted=trusted), device)
     if explorer.kind != recipe.kind:
         raise InvalidInputError(f"the recipe is for a {recipe.kind} model, not {explorer.kind}")
     options = dict(noise_mode=recipe.noise_mode, batch_size=batch_size, progress=progress)
@@ -293,6 +303,21 @@ def render_recipe(
     if recipe.layout == "mixing-matrix":
         return _render_mixing_matrix(explorer, recipe, options)
     raise InvalidInputError(f"unknown recipe layout {recipe.layout!r}")
+
+
+def _recipe_model(recipe: Recipe, *, trusted: bool) -> str:
+    """The model a recipe names, if it may be loaded: a registered one, or any if
+    `trusted` (the caller named it, or trusts the PNG)."""
+    if recipe.model is None:
+        raise InvalidInputError("the recipe names no model: pass model=... to render it")
+    if not trusted and registry_entry(recipe.model) is None:
+        named = recipe.model if len(recipe.model) <= 200 else f"{recipe.model[:195]}[...]"
+        raise InvalidInputError(
+            f"the recipe names the model {named!r}, a path or URL, which gan_kit loads only "
+            "when asked (a PNG from elsewhere could point at any file): pass model=... with "
+            "the model to use, or trust_model=True if you trust the PNG's source"
+        )
+    return recipe.model
 
 
 def _render_grid(explorer: Explorer, recipe: Recipe, options: dict) -> Grid:
@@ -315,6 +340,7 @@ def _render_grid(explorer: Explorer, recipe: Recipe, options: dict) -> Grid:
                 f"{len(values[axis])} {axis} values were given but {axis} is on neither the "
                 "rows nor the columns: give one value or put it on an axis"
             )
+    check_cell_count(math.prod(len(values[axis]) for axis in placed), explorer.resolution)
     fixed = {axis: values[axis][0] for axis in AXES if axis not in placed}
     cells = [
         {**fixed, **dict(zip(placed, combination, strict=True))}
@@ -362,6 +388,7 @@ def _render_mixing_matrix(explorer: Explorer, recipe: Recipe, options: dict) -> 
         raise InvalidInputError("a mixing-matrix recipe needs sources, layers and one psi")
     sources, destinations = checked_seeds(recipe.sources), checked_seeds(recipe.seeds)
     shape = (len(sources) + 1, len(destinations) + 1)
+    check_cell_count(shape[0] * shape[1], explorer.resolution)
     row_labels = ("", *(f"src {seed}" for seed in sources))
     column_labels = ("", *(f"dst {seed}" for seed in destinations))
     _check_size(shape, explorer.resolution, (row_labels, column_labels, ()))

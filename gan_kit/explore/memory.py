@@ -51,6 +51,18 @@ def max_grid_pixels() -> int:
     return Image.MAX_IMAGE_PIXELS or DEFAULT_MAX_GRID_PIXELS
 
 
+def check_cell_count(cells: int, cell_size: int) -> None:
+    """Refuse a grid of `cells` images of `cell_size` px whose images alone exceed the
+    pixel budget: checked first, before labels are laid out (a recipe of a million seeds
+    is refused at once)."""
+    if cells * cell_size**2 > max_grid_pixels():
+        raise OutputTooLargeError(
+            f"the grid is too large for memory: {cells:,} images of {cell_size} px are over "
+            f"the budget of {max_grid_pixels():,} pixels (Pillow's limit for reading an image "
+            "back); use fewer seeds, psi values or classes"
+        )
+
+
 def check_grid_size(width: int, height: int) -> None:
     """Refuse a grid image over the pixel budget or over free memory, before rendering."""
     if width * height > max_grid_pixels():

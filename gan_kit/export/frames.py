@@ -14,12 +14,18 @@ Frames = Iterable[np.ndarray] | np.ndarray
 """uint8 HxWx3 arrays (a list, any iterable, a generator) or one uint8 [N, H, W, 3] array."""
 
 
-def check_fps(fps: float) -> float:
-    """`fps` as a float, if it is a finite number above 0."""
+MAX_FPS = 240  # the fastest displays; players show faster video at their own rate
+
+
+def check_fps(fps: float, maximum: float = MAX_FPS) -> float:
+    """`fps` as a float, if it is a finite number above 0 and at most `maximum` (a
+    format with its own range, GIF, passes math.inf and checks that range itself)."""
     if not is_number(fps):
         raise InvalidInputError(f"fps must be a number, got {type(fps).__name__}")
     if not math.isfinite(fps) or fps <= 0:
-        raise InvalidInputError(f"fps must be a finite number above 0, got {fps}")
+        raise InvalidInputError(f"fps must be a finite number above 0, got {fps:g}")
+    if fps > maximum:
+        raise InvalidInputError(f"fps must be at most {maximum:g}, got {fps:g}")
     return float(fps)
 
 

@@ -13,6 +13,7 @@ frame, and slight shimmer in still areas.
 
 from __future__ import annotations
 
+import math
 import os
 import struct
 from pathlib import Path
@@ -41,7 +42,7 @@ _PIXELS_PER_BLOCK = 512  # keeps OpenBLAS on one thread, see _nearest_colours
 
 def check_gif_fps(fps: float) -> float:
     """`fps` as a float, if a GIF can play at that rate."""
-    fps = check_fps(fps)
+    fps = check_fps(fps, maximum=math.inf)
     if not GIF_MIN_FPS <= fps <= GIF_MAX_FPS:
         raise InvalidInputError(
             f"GIF fps must be between {GIF_MIN_FPS} and {GIF_MAX_FPS}, got {fps}: players show "

@@ -7,12 +7,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, PngImagePlugin, UnidentifiedImageError
+from PIL import Image, PngImagePlugin
 
 from gan_kit.errors import ExportError, InvalidInputError
 from gan_kit.export.frames import check_image
 from gan_kit.export.paths import checked_output_path
-from gan_kit.files import atomic_path
+from gan_kit.export.png_chunks import read_text_chunks
+from gan_kit.files import atomic_path, not_a_regular_file
 
 
 def _png_text_chunks(text: Mapping[str, str]) -> PngImagePlugin.PngInfo:
@@ -59,14 +60,15 @@ def write_png(
 
 
 def read_png_text(path: str | os.PathLike[str]) -> dict[str, str]:
-    """The text chunks (tEXt, zTXt, iTXt) of the PNG file at `path`, as a dict."""
+    """The text chunks (tEXt, zTXt, iTXt) of the PNG file at `path`, as a dict; read
+    without decoding the image, within the bounds of `gan_kit.export.png_chunks`."""
     source = Path(path)
-    if not source.is_file():
+    problem = not_a_regular_file(source)
+    if problem == "missing":
         raise ExportError(f"cannot read {source}: no such file")
+    if problem is not None:
+        raise InvalidInputError(f"cannot read {source}: it is {problem}, not a PNG file")
     try:
-        with Image.open(source) as picture:
-            if picture.format != "PNG":
-                raise InvalidInputError(f"{source} is a {picture.format} file, not a PNG")
-            return {key: str(value) for key, value in picture.text.items()}
-    except (UnidentifiedImageError, OSError) as error:
+        return read_text_chunks(source)
+    except OSError as error:
         raise InvalidInputError(f"{source} is not a readable PNG file: {error}") from error

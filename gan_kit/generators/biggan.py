@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import threading
+import weakref
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -269,6 +271,24 @@ class BigGANConfig:
         return cls(**data)
 
 
+# One re-entrant lock per generator (kept outside it: modules are deep-copied and pickled).
+_STATISTICS_LOCKS: weakref.WeakKeyDictionary[nn.Module, threading.RLock] = (
+    weakref.WeakKeyDictionary()
+)
+_LOCKS_LOCK = threading.Lock()
+
+
+def statistics_lock(generator: nn.Module) -> threading.RLock:
+    """The lock that a forward pass of `generator` and any change of its batch-norm
+    statistics (collecting, setting) hold, so that a render in one thread never sees
+    another thread's collecting mode or half-copied statistics."""
+    with _LOCKS_LOCK:
+        lock = _STATISTICS_LOCKS.get(generator)
+        if lock is None:
+            lock = _STATISTICS_LOCKS[generator] = threading.RLock()
+        return lock
+
+
 class BigGANGenerator(nn.Module):
     """The run39 generator of the size `config` gives: `G(z, y)` -> images [B, 3, R, R]
     in [0, 1].
@@ -287,7 +307,9 @@ class BigGANGenerator(nn.Module):
       A batch of 1 in y is broadcast over the batch of z.
 
     BN statistics are buffers (`mean`, `var` of every `StandingStatistics` module);
-    `recompute_standing_stats` re-estimates them from samples.
+    `recompute_standing_stats` re-estimates them from samples. Forward passes and
+    changes of the statistics hold `statistics_lock(G)`: renders of one generator from
+    several threads run one at a time, and never during a recomputation.
     """
 
     kind: ClassVar[str] = "biggan"  # its name in converted files, recipes and the registry
@@ -372,6 +394,10 @@ class BigGANGenerator(nn.Module):
 
     def forward(self, z: Tensor, y: Tensor | Sequence[Tensor]) -> Tensor:
         """Images [B, 3, R, R] in [0, 1] for latents `z` and classes `y` (see class doc)."""
+        with statistics_lock(self):
+            return self._forward(z, y)
+
+    def _forward(self, z: Tensor, y: Tensor | Sequence[Tensor]) -> Tensor:
         z = self._checked_z(z)
         batch = z.shape[0]
         chunks = z.split(self.chunk_size, dim=1)
@@ -389,10 +415,19 @@ class BigGANGenerator(nn.Module):
     def _checked_z(self, z: Tensor) -> Tensor:
         """`z` on the generator's device and dtype, after checking its shape."""
         z = torch.as_tensor(z)
-        if z.dim() != 2 or z.shape[1] != self.z_dim or not z.is_floating_point():
+        shape = list(z.shape)
+        if z.dim() != 2:
             raise InvalidInputError(
-                f"z must be a float tensor [batch, {self.z_dim}], got {z.dtype} {list(z.shape)}"
+                f"z must be [batch, {self.z_dim}], got {z.dim()} dimensions {shape}: pass one "
+                f"row of {self.z_dim} values per image"
             )
+        if z.shape[1] != self.z_dim:
+            raise InvalidInputError(
+                f"z must be [batch, {self.z_dim}], got {shape}: its second dimension must be "
+                f"{self.z_dim}, this model's z_dim"
+            )
+        if not z.is_floating_point():
+            raise InvalidInputError(f"z must be a float tensor, got {z.dtype}: pass z.float()")
         weight = self.noise_fc.weight
         return z.to(device=weight.device, dtype=weight.dtype)
 
@@ -454,18 +489,20 @@ class BigGANGenerator(nn.Module):
     @contextmanager
     def collecting_statistics(self) -> Iterator[dict[str, tuple[Tensor, Tensor]]]:
         """Within the block, batch norms use and accumulate batch moments; on exit the
-        yielded dict is filled with each module's averaged (mean, var)."""
+        yielded dict is filled with each module's averaged (mean, var). Other threads'
+        forward passes wait until the block ends."""
         modules = self.standing_statistics_modules()
-        for module in modules.values():
-            module.start_collecting()
-        collected: dict[str, tuple[Tensor, Tensor]] = {}
-        try:
-            yield collected
-        finally:
-            for name, module in modules.items():
-                result = module.stop_collecting()
-                if result is not None:
-                    collected[name] = result
+        with statistics_lock(self):
+            for module in modules.values():
+                module.start_collecting()
+            collected: dict[str, tuple[Tensor, Tensor]] = {}
+            try:
+                yield collected
+            finally:
+                for name, module in modules.items():
+                    result = module.stop_collecting()
+                    if result is not None:
+                        collected[name] = result
 
     def recompute_standing_stats(
         self,
@@ -541,7 +578,7 @@ class BigGANGenerator(nn.Module):
             raise InvalidInputError(
                 "these standing statistics are of another BigGAN (other batch norms or widths)"
             )
-        with torch.no_grad():
+        with torch.no_grad(), statistics_lock(self):
             for name, module in self.standing_statistics_modules().items():
                 module.mean.copy_(stats[name]["mean"])
                 module.var.copy_(stats[name]["var"])

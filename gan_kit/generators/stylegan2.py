@@ -28,6 +28,7 @@ from torch.nn.utils import parametrize
 from gan_kit.errors import InvalidInputError
 from gan_kit.generators.resample import make_filter, upsample2x, upsample_conv2d
 from gan_kit.latents.truncation import checked_cutoff, psi_per_sample, truncate
+from gan_kit.names import NOISE_MODES
 
 __all__ = [
     "NOISE_MODES",
@@ -38,7 +39,6 @@ __all__ = [
 ]
 
 NoiseMode = Literal["const", "random", "none"]
-NOISE_MODES: tuple[str, ...] = ("const", "random", "none")
 
 
 def checked_noise_mode(noise_mode: object) -> NoiseMode:

@@ -93,6 +93,25 @@ def checked_frames_per_segment(frames_per_segment: int) -> int:
     return int(frames_per_segment)
 
 
+MAX_FRAMES = 10_000  # of one path: 11 minutes at 15 fps
+
+
+def path_frame_count(num_keyframes: int, frames_per_segment: int, *, loop: bool = False) -> int:
+    """How many frames the path has (see the module doc), checked: at least 2 keyframes,
+    whole frames per segment, at most MAX_FRAMES frames in all (refused before any work)."""
+    if num_keyframes < 2:
+        raise InvalidInputError(f"a path needs at least 2 keyframes, got {num_keyframes}")
+    frames_per_segment = checked_frames_per_segment(frames_per_segment)
+    segments = num_keyframes if loop else num_keyframes - 1
+    count = segments * frames_per_segment + (0 if loop else 1)
+    if count > MAX_FRAMES:
+        raise InvalidInputError(
+            f"the path would have {count:,} frames, over the {MAX_FRAMES:,} an animation may "
+            "have: give fewer frames per segment or fewer keyframes"
+        )
+    return count
+
+
 def path_positions(
     num_keyframes: int, frames_per_segment: int, *, loop: bool = False, easing: Easing = "linear"
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -100,9 +119,8 @@ def path_positions(
 
     See the module doc for the frame counts; an open path's last frame is (K-1, K-1, 0).
     """
-    if num_keyframes < 2:
-        raise InvalidInputError(f"a path needs at least 2 keyframes, got {num_keyframes}")
-    frames_per_segment = checked_frames_per_segment(frames_per_segment)
+    path_frame_count(num_keyframes, frames_per_segment, loop=loop)
+    frames_per_segment = int(frames_per_segment)
     if easing not in EASINGS:
         raise InvalidInputError(f"unknown easing {easing!r}; use one of {', '.join(EASINGS)}")
     segments = num_keyframes if loop else num_keyframes - 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.resources
+import os
 import re
 import warnings
 from collections.abc import Callable
@@ -26,11 +27,15 @@ from gan_kit.errors import (
     DownloadError,
     ExportError,
     GanKitError,
+    OutputExistsError,
+    UnsupportedCheckpointError,
 )
+from gan_kit.files import not_a_regular_file
 from gan_kit.loading import build_from_file, checkpoint_exists, converted
 from gan_kit.zoo.download import (
     cache_dir,
     download_url,
+    forget_cache_entry,
     hf_address,
     hf_address_parts,
     hf_hub_file,
@@ -87,18 +92,36 @@ def load(reference: str | Path, device: str | torch.device | None = None) -> nn.
     return generator.eval().to(target)
 
 
-def convert(source: str | Path, destination: str | Path) -> Path:
+def convert(source: str | Path, destination: str | Path, *, overwrite: bool = False) -> Path:
     """Convert `source` (name, URL, `hf://` address or path) to gan_kit's safetensors format
-    at `destination` (a file path; its folder is created).
+    at `destination` (a file path; its folder is created), replacing an existing file
+    only if `overwrite` (never `source` itself).
 
     The converted file loads with `gan_kit.load(destination)`, without pickle, and gives
     bit-identical images. Returns the destination path.
     """
+    target = Path(destination).expanduser()
+    _check_conversion_target(source, target, overwrite=overwrite)
     opened = _open(source)
     digest = opened.source_sha256 or _file_sha256(Path(opened.source))
     return converted.write_converted(
-        opened.generator, Path(destination).expanduser(), source_sha256=digest, source=opened.source
+        opened.generator, target, source_sha256=digest, source=opened.source
     )
+
+
+def _check_conversion_target(source: str | Path, target: Path, *, overwrite: bool) -> None:
+    """Refuse, before any work, to write over `source` itself or, unless `overwrite`,
+    over an existing file."""
+    if not is_url(source) and not is_hf_address(source):
+        original = Path(source).expanduser()
+        if target.exists() and original.exists() and os.path.samefile(original, target):
+            raise OutputExistsError(
+                f"{target} is the checkpoint being converted: choose another destination"
+            )
+    if target.is_dir():
+        raise ExportError(f"cannot write {target}: it is a folder; name a file in it")
+    if target.exists() and not overwrite:
+        raise OutputExistsError(f"{target} exists; pass overwrite=True to replace it")
 
 
 def _open(reference: str | Path) -> _Opened:
@@ -117,7 +140,21 @@ def _open(reference: str | Path) -> _Opened:
     path = Path(reference).expanduser()
     if isinstance(reference, str) and not checkpoint_exists(path) and _looks_like_a_name(reference):
         get_model(reference)  # raises UnknownModelError, listing the names
+    _check_file_kind(path)
     return _Opened(build_from_file(path), str(path), None)
+
+
+def _check_file_kind(path: Path) -> None:
+    """Refuse at once a local path that is no regular file nor folder (a FIFO would block
+    for ever, /proc/self/mem fails on reading), before any loader opens it."""
+    if not path.exists() or path.is_dir() or not os.access(path, os.R_OK):
+        return  # missing, a TF checkpoint folder or prefix, or unreadable: the loaders say
+    problem = not_a_regular_file(path)
+    if problem is not None:
+        raise UnsupportedCheckpointError(
+            f"{path} is {problem}, not a checkpoint file: pass a regular file (or a TF "
+            "checkpoint folder)"
+        )
 
 
 def _looks_like_a_name(reference: str) -> bool:
@@ -212,13 +249,21 @@ def _through_cache(
 ) -> _Opened:
     """Load the converted copy of `reference`, or fetch, build and convert it first."""
     target = converted_cache_path(reference)
-    if target.is_file():
-        try:
-            header = converted.read_header(target) or {}
-            generator = _with_source_settings(converted.build(target), spec)
-            return _Opened(generator, source, header.get("source_sha256"))
-        except GanKitError as exc:
-            warnings.warn(f"ignoring the unreadable converted cache {target}: {exc}", stacklevel=4)
+    if target.is_symlink() or (target.exists() and not target.is_file()):
+        forget_cache_entry(target)
+    elif target.is_file():
+        header = converted.read_header(target) or {}
+        stale = _not_converted_from(header, source, spec)
+        if stale:
+            warnings.warn(f"rebuilding the converted cache {target}: {stale}", stacklevel=4)
+        else:
+            try:
+                generator = _with_source_settings(converted.build(target), spec)
+                return _Opened(generator, source, header.get("source_sha256"))
+            except GanKitError as exc:
+                warnings.warn(
+                    f"ignoring the unreadable converted cache {target}: {exc}", stacklevel=4
+                )
     checkpoint = fetch()
     digest = _file_sha256(checkpoint)
     try:
@@ -240,6 +285,17 @@ def _through_cache(
             stacklevel=4,
         )
     return _Opened(generator, source, digest)
+
+
+def _not_converted_from(header: dict, source: str, spec: Source | None) -> str | None:
+    """Why a converted cache entry is not the conversion of `source` (its header names
+    another source, or a sha256 other than the registry's), or None when it is."""
+    if header and header.get("source") != source:
+        return f"it was converted from {str(header.get('source'))[:200]!r}, not {source!r}"
+    expected = None if spec is None or not spec.sha256 else spec.sha256.lower()
+    if header and expected and header.get("source_sha256") != expected:
+        return f"its source's sha256 is not the published {expected}"
+    return None
 
 
 def _forget_download(checkpoint: Path) -> None:

@@ -1,0 +1,11 @@
+"""The names users choose among (noise modes, interpolation methods and easings, demo
+models) and the default psi, without torch, so that the command line builds its parser
+and answers `--help` at once; the modules that implement them use these tuples."""
+
+from __future__ import annotations
+
+NOISE_MODES: tuple[str, ...] = ("const", "random", "none")
+INTERPOLATION_METHODS: tuple[str, ...] = ("lerp", "slerp")
+EASING_NAMES: tuple[str, ...] = ("linear", "ease-in", "ease-out", "ease-in-out")
+DEMO_MODELS: tuple[str, ...] = ("demo-stylegan2", "demo-biggan")
+DEFAULT_PSI = 0.7  # for models the registry does not know
