@@ -19,6 +19,10 @@ from gan_kit.demo.showcase import DEMO_MODELS, showcase_paths, write_showcase
 from gan_kit.errors import GanKitError, InvalidInputError
 from gan_kit.explore import NOISE_MODES, explorer, model_reference
 from gan_kit.explore.animation import animation_writer, checked_scale, save_animation
+from gan_kit.explore.atlas import BATCH_SIZE as ATLAS_BATCH_SIZE
+from gan_kit.explore.atlas import COLUMNS as ATLAS_COLUMNS
+from gan_kit.explore.atlas import PAGE_SIZE as ATLAS_PAGE_SIZE
+from gan_kit.explore.atlas import ClassAtlas
 from gan_kit.explore.base import DEFAULT_PSI
 from gan_kit.explore.grids import mixing_matrix, render_recipe, sample_grid
 from gan_kit.export.paths import checked_output_path
@@ -155,6 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     rerender.add_argument("image", type=Path, help="a PNG saved by gan_kit")
     rerender.add_argument("--model", help="use this model instead of the recipe's")
     _output_options(rerender)
+    _add_atlas_command(commands)
     return parser
 
 
@@ -274,7 +279,38 @@ def _rerender(args: argparse.Namespace) -> Path:
     return grid.save_png(args.out, overwrite=args.overwrite)
 
 
+def _add_atlas_command(commands: argparse._SubParsersAction) -> None:
+    """`gan-kit atlas`: one page of a conditional model's class atlas as a PNG."""
+    atlas = commands.add_parser(
+        "atlas", help="a page of thumbnails of every class (BigGAN), with its recipe"
+    )
+    atlas.add_argument("--model", required=True, help="zoo name, URL or checkpoint path")
+    atlas.add_argument("--seed", type=int, default=0, help="the seed of every thumbnail (0)")
+    atlas.add_argument("--psi", type=parse_psi, help=PSI_HELP)
+    atlas.add_argument("--page", type=int, default=0, help="the page, from 0 (0)")
+    atlas.add_argument(
+        "--page-size", type=int, default=ATLAS_PAGE_SIZE, help=f"classes a page ({ATLAS_PAGE_SIZE})"
+    )
+    atlas.add_argument("--columns", type=int, default=ATLAS_COLUMNS, help=f"({ATLAS_COLUMNS})")
+    atlas.add_argument("--like", type=int, help="order the classes by closeness to this one")
+    _output_options(atlas)
+
+
+def _atlas(args: argparse.Namespace) -> Path:
+    atlas = ClassAtlas(explorer(args.model, args.device), seed=args.seed, psi=args.psi)
+    order = None if args.like is None else atlas.similar(args.like)
+    atlas.page_classes(args.page, order, args.page_size)  # a bad page fails before rendering
+    from tqdm.auto import tqdm
+
+    with tqdm(total=100, unit="%", desc="atlas", disable=args.quiet or atlas.complete) as bar:
+        for fraction in atlas.render_steps(args.batch_size or ATLAS_BATCH_SIZE):
+            bar.update(round(100 * fraction) - bar.n)
+    grid = atlas.page_grid(args.page, order, page_size=args.page_size, columns=args.columns)
+    return grid.save_png(args.out, overwrite=args.overwrite)
+
+
 COMMANDS = {
+    "atlas": _atlas,
     "demo": _demo,
     "generate": _generate,
     "mix": _mix,
