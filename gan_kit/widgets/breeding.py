@@ -311,6 +311,8 @@ class BreedingStudio:
                     menu.value = chosen
                 elif names:
                     menu.value = names[min(default, len(names) - 1)]
+            if self.cross_a.value == self.cross_b.value and len(names) > 1:
+                self.cross_b.value = [name for name in names if name != self.cross_a.value][-1]
 
     def _load_selected(self) -> None:
         if self.favourite_list.value:
