@@ -151,7 +151,8 @@ class ClassAtlas:
             self._write_cache()
 
     def render(self, batch_size: int = BATCH_SIZE) -> np.ndarray:
-        """Render every missing thumbnail now; returns `thumbnails` [n_class, S, S, 3]."""
+        """Render every missing thumbnail now, `batch_size` classes at a time; returns
+        `thumbnails` [n_class, S, S, 3]."""
         for _ in self.render_steps(batch_size):
             pass
         return self.thumbnails
@@ -180,7 +181,8 @@ class ClassAtlas:
     def page_classes(
         self, page: int, order: list[int] | None = None, page_size: int = PAGE_SIZE
     ) -> list[int]:
-        """The classes on page `page` (from 0) of `order` (default: 0, 1, 2...)."""
+        """The classes on page `page` (from 0) of `order` (default: 0, 1, 2...), pages of
+        `page_size` classes."""
         count = self.pages(page_size)
         if not is_whole_number(page) or not 0 <= page < count:
             raise InvalidInputError(f"page must be from 0 to {count - 1}, got {page!r}")
@@ -195,8 +197,8 @@ class ClassAtlas:
         page_size: int = PAGE_SIZE,
         columns: int = COLUMNS,
     ) -> Grid:
-        """Page `page` of `order` as a Grid captioned with the class numbers, `columns`
-        wide (rendered first where thumbnails are missing). Its recipe renders the page
+        """Page `page` (of `page_size` classes) of `order` as a Grid captioned with the
+        class numbers, `columns` wide (rendered first where thumbnails are missing). Its recipe renders the page
         again at the model's full resolution."""
         classes = self.page_classes(page, order, page_size)
         if not self.filled[classes].all():

@@ -68,7 +68,8 @@ class Genome:
 
     @classmethod
     def from_state(cls, explorer: Explorer, state: ImageState) -> Genome:
-        """The image of an `ImageState` (an explorer favourite), mixed slots included."""
+        """The image of `state` (an `ImageState`: an explorer favourite) on `explorer`,
+        mixed slots included."""
         checked_seeds(state.seed)
         cell = {"seed": state.seed, "psi": checked_psi(state.psi), "class": state.classes}
         styles = _cell_styles(explorer, state.recipe(explorer), [cell])[0]
@@ -134,7 +135,7 @@ def mutate(
     seed: int = 0,
     psi: float | None = None,
 ) -> list[Genome]:
-    """`count` children of `parent` (see the module doc): each moves the slots `layers`
+    """`count` children of `parent` on `explorer` (see the module doc): each moves the slots `layers`
     names (slots or groups) `radius` (0 to 1) of the way toward the sample of one of
     `mutation_seeds(seed, count)` at truncation `psi` (default: the model's). The same
     arguments give the same children."""
@@ -156,8 +157,8 @@ def mutate(
 
 
 def breeding_groups(explorer: Explorer) -> dict[str, tuple[str, ...]]:
-    """The layer groups that split the model's slots into parts that do not overlap (the
-    crossbreed sliders): the model's groups less those that join others ("all", BigGAN's
+    """The layer groups that split the slots of `explorer`'s model into parts that do not
+    overlap (the crossbreed sliders): the model's groups less those that join others ("all", BigGAN's
     "z"), plus any slot left in none, by its own name."""
     groups = {name: set(slots) for name, slots in explorer.slot_groups.items()}
     parts = {
@@ -174,7 +175,7 @@ def breeding_groups(explorer: Explorer) -> dict[str, tuple[str, ...]]:
 def crossbreed(
     explorer: Explorer, first: Genome, second: Genome, weights: Mapping[str, float]
 ) -> Genome:
-    """A child of `first` and `second`: each slot named in `weights` (slot or group name
+    """A child of `first` and `second` (genomes of `explorer`'s model): each slot named in `weights` (slot or group name
     -> weight from 0 to 1) moves that weight of the way from `first` to `second`; other
     slots stay `first`'s. A slot named twice with different weights is an error."""
     checked_genome(explorer, first, "the first parent")

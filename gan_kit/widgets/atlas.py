@@ -100,7 +100,7 @@ class ClassAtlasWidget:
         display(self.widget)
 
     def pages(self, page_size: int | None = None) -> int:
-        """How many pages the atlas has."""
+        """How many pages the atlas has, of `page_size` classes (default: the widget's)."""
         return self.atlas.pages(page_size or self.page_size)
 
     def page_state(self) -> AtlasPage:
