@@ -22,6 +22,7 @@ from gan_kit.explore import (
     History,
     breeding_groups,
     crossbreed,
+    express_genes,
     load_genome,
     mutate,
     save_genome,
@@ -31,6 +32,12 @@ from gan_kit.explore.genome_png import GENOME_KEY, genome_text
 from gan_kit.explore.tiles import tile, tile_at
 from gan_kit.export import write_png
 from gan_kit.widgets import BreedingStudio, jpeg_bytes
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh gan_kit cache (the studio's directions are cached there)."""
+    monkeypatch.setenv("GAN_KIT_CACHE", str(tmp_path / "cache"))
 
 
 @pytest.fixture(scope="module")
@@ -313,3 +320,49 @@ def test_kept_favourites_come_back_in_a_new_studio(studio, stylegan2, tmp_path):
     again.load_favourite(path)
     assert torch.equal(again.parent.styles, studio.parent.styles)
     assert again.undo_button.disabled is False
+
+
+# --- genes: the directions API -------------------------------------------------------------
+
+
+def test_genes_move_a_genome_along_named_directions(stylegan2):
+    ex = stylegan2
+    directions = gan_kit.sefa(ex, slots="coarse", top=3).with_names({1: "hair"})
+    genome = Genome.from_seed(ex, 2)
+    assert express_genes(ex, genome, directions, [0.0, 0.0]) is genome
+    moved = express_genes(ex, genome, directions, [0.0, 2.0, -1.0])
+    expected = ex.edit(ex.edit(genome.batch(), directions, 1, 2.0), directions, 2, -1.0)
+    torch.testing.assert_close(moved.batch(), expected)
+    coarse = ex.layout.mask("coarse")
+    assert torch.equal(moved.styles[~coarse], genome.styles[~coarse])
+    assert moved.lineage[-1] == "genes · hair +2, sefa 2 -1"
+    with pytest.raises(InvalidInputError, match="4 gene strengths for 3 directions"):
+        express_genes(ex, genome, directions, [0, 0, 0, 1])
+    with pytest.raises(InvalidInputError, match="finite number"):
+        express_genes(ex, genome, directions, [float("nan")])
+
+
+def test_gene_sliders_edit_the_parent_its_children_and_favourite(stylegan2, tmp_path):
+    ex = stylegan2
+    directions = gan_kit.sefa(ex, top=2).with_names({0: "first gene"})
+    studio = BreedingStudio(
+        ex, seed=5, psi=0.7, children=2, columns=2, favourites=tmp_path, directions=directions
+    )
+    assert [slider.description for slider in studio.gene_sliders] == ["first gene", "sefa 1"]
+    base = studio.parent
+    studio.gene_sliders[0].value = 1.5
+    expected = ex.edit(base.batch(), directions, 0, 1.5)
+    assert torch.equal(studio.parent.batch(), expected)
+    assert shown(studio.parent_preview) == jpeg_bytes(ex.render_uint8(expected)[0])
+    wanted = mutate(ex, studio.parent, 2, radius=0.5, seed=0, psi=0.7)
+    assert torch.equal(studio.children()[1].styles, wanted[1].styles)  # bred from the edit
+    kept = load_genome(studio.keep_favourite(), ex)
+    assert torch.equal(kept.batch(), expected) and kept.lineage[-1] == "genes · first gene +1.5"
+    studio.pick(1)
+    assert all(slider.value == 0 for slider in studio.gene_sliders)  # baked into the child
+    assert torch.equal(studio.parent.styles, wanted[1].styles)
+    studio.undo()
+    assert studio.parent is base and studio.gene_sliders[0].value == 0
+    default = BreedingStudio(ex, children=2, favourites=tmp_path, genes=3)
+    assert [slider.description for slider in default.gene_sliders] == ["sefa 0", "sefa 1", "sefa 2"]
+    assert BreedingStudio(ex, children=2, favourites=tmp_path, genes=0).gene_sliders == []

@@ -17,7 +17,14 @@ from gan_kit.explore.animation import AnimationPath, animation_clip, save_animat
 from gan_kit.explore.atlas import ClassAtlas
 from gan_kit.explore.base import Explorer, Latents
 from gan_kit.explore.biggan import BigGANExplorer
-from gan_kit.explore.breeding import Genome, History, breeding_groups, crossbreed, mutate
+from gan_kit.explore.breeding import (
+    Genome,
+    History,
+    breeding_groups,
+    crossbreed,
+    express_genes,
+    mutate,
+)
 from gan_kit.explore.factory import explorer, model_reference
 from gan_kit.explore.favourites import ImageState, load_favourite, render_state, save_favourite
 from gan_kit.explore.genome_png import load_genome, save_genome
@@ -42,6 +49,7 @@ __all__ = [
     "breeding_groups",
     "crossbreed",
     "explorer",
+    "express_genes",
     "load_favourite",
     "load_genome",
     "mixing_matrix",

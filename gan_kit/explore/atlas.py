@@ -198,8 +198,8 @@ class ClassAtlas:
         columns: int = COLUMNS,
     ) -> Grid:
         """Page `page` (of `page_size` classes) of `order` as a Grid captioned with the
-        class numbers, `columns` wide (rendered first where thumbnails are missing). Its recipe renders the page
-        again at the model's full resolution."""
+        class numbers, `columns` wide (rendered first where thumbnails are missing). Its
+        recipe renders the page again at the model's full resolution."""
         classes = self.page_classes(page, order, page_size)
         if not self.filled[classes].all():
             self.render()

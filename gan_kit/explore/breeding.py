@@ -17,13 +17,15 @@ Staying between the parent and a real sample keeps children in the model's range
 BigGAN, the `class` group mutates the class vectors the same way: the child becomes a
 blend of the parent's class and the sample's (`seed % n_class`). A crossbreed takes each
 layer group a weight w of the way from the first parent to the second (0: the first's,
-1: the second's).
+1: the second's). "Genes" are semantic directions (`gan_kit.sefa`, `gan_kit.ganspace`):
+`express_genes` moves a genome along them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -37,6 +39,9 @@ from gan_kit.latents.seeds import MAX_SEED, checked_seeds
 from gan_kit.latents.slots import Layers
 from gan_kit.latents.truncation import checked_psi
 from gan_kit.values import is_finite_number, is_whole_number
+
+if TYPE_CHECKING:
+    from gan_kit.directions import Directions
 
 MAX_CHILDREN = 64
 MAX_LINEAGE = 64  # steps a genome remembers; older ones are summed up in one line
@@ -135,9 +140,9 @@ def mutate(
     seed: int = 0,
     psi: float | None = None,
 ) -> list[Genome]:
-    """`count` children of `parent` on `explorer` (see the module doc): each moves the slots `layers`
-    names (slots or groups) `radius` (0 to 1) of the way toward the sample of one of
-    `mutation_seeds(seed, count)` at truncation `psi` (default: the model's). The same
+    """`count` children of `parent` on `explorer` (see the module doc): each moves the
+    slots `layers` names (slots or groups) `radius` (0 to 1) of the way toward the sample
+    of one of `mutation_seeds(seed, count)` at truncation `psi` (default: the model's). The same
     arguments give the same children."""
     checked_genome(explorer, parent, "the parent")
     radius = _checked_fraction(radius, "radius")
@@ -156,10 +161,29 @@ def mutate(
     ]
 
 
+def express_genes(
+    explorer: Explorer, genome: Genome, directions: Directions, strengths: Sequence[float]
+) -> Genome:
+    """`genome` moved along its "genes": direction i of `directions` (e.g.
+    `gan_kit.sefa(explorer)`) by `strengths[i]` standard deviations, in the directions'
+    slots only (see `Explorer.edit`); with every strength 0, `genome` itself."""
+    checked_genome(explorer, genome)
+    if len(strengths) > len(directions):
+        raise InvalidInputError(
+            f"{len(strengths)} gene strengths for {len(directions)} directions: give at "
+            "most one each"
+        )
+    edits = [directions.edit(index, s) for index, s in enumerate(strengths) if s != 0]
+    if not edits:
+        return genome
+    styles = explorer.apply_edits(genome.batch(), edits)[0]
+    return genome.child(styles, f"genes · {', '.join(edit.label for edit in edits)}")
+
+
 def breeding_groups(explorer: Explorer) -> dict[str, tuple[str, ...]]:
     """The layer groups that split the slots of `explorer`'s model into parts that do not
-    overlap (the crossbreed sliders): the model's groups less those that join others ("all", BigGAN's
-    "z"), plus any slot left in none, by its own name."""
+    overlap (the crossbreed sliders): the model's groups less those that join others
+    ("all", BigGAN's "z"), plus any slot left in none, by its own name."""
     groups = {name: set(slots) for name, slots in explorer.slot_groups.items()}
     parts = {
         name: slots
@@ -175,9 +199,10 @@ def breeding_groups(explorer: Explorer) -> dict[str, tuple[str, ...]]:
 def crossbreed(
     explorer: Explorer, first: Genome, second: Genome, weights: Mapping[str, float]
 ) -> Genome:
-    """A child of `first` and `second` (genomes of `explorer`'s model): each slot named in `weights` (slot or group name
-    -> weight from 0 to 1) moves that weight of the way from `first` to `second`; other
-    slots stay `first`'s. A slot named twice with different weights is an error."""
+    """A child of `first` and `second` (genomes of `explorer`'s model): each slot named
+    in `weights` (slot or group name -> weight from 0 to 1) moves that weight of the way
+    from `first` to `second`; other slots stay `first`'s. A slot named twice with
+    different weights is an error."""
     checked_genome(explorer, first, "the first parent")
     checked_genome(explorer, second, "the second parent")
     per_slot: dict[str, float] = {}

@@ -1,11 +1,15 @@
 """`BreedingStudio`: a parent image and a grid of its children (mutations, see
-`gan_kit.explore.breeding`); clicking a child makes it the parent, undo goes back, any
-parent can be kept as a favourite (a PNG carrying its genome), and two favourites can be
-crossbred with one slider per layer group. Thin over the core: every image is a `Genome`
-rendered by the explorer, on the frame loop of `Preview` (no threads)."""
+`gan_kit.explore.breeding`); clicking a child makes it the parent, undo goes back, "gene"
+sliders move the parent along the model's top semantic directions (named where users
+named them), any parent can be kept as a favourite (a PNG carrying its genome), and two
+favourites can be crossbred with one slider per layer group. Thin over the core: every
+image is a `Genome` rendered by the explorer, on the frame loop of `Preview` (no
+threads)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +17,7 @@ import ipywidgets as widgets
 import numpy as np
 import torch
 
+from gan_kit.directions import Directions, sefa
 from gan_kit.errors import GanKitError, InvalidInputError
 from gan_kit.explore import Explorer
 from gan_kit.explore.breeding import (
@@ -21,6 +26,7 @@ from gan_kit.explore.breeding import (
     History,
     breeding_groups,
     crossbreed,
+    express_genes,
     mutate,
 )
 from gan_kit.explore.favourites import load_favourite
@@ -31,6 +37,7 @@ from gan_kit.widgets.controls import float_slider, psi_slider
 from gan_kit.widgets.preview import Preview
 
 MAX_SHEET_WIDTH = 768  # CSS pixels of the children grid
+GENE_RANGE = 5.0  # the gene sliders' reach, in standard deviations
 
 
 @dataclass(frozen=True)
@@ -58,6 +65,11 @@ class BreedingStudio:
         radius: the first mutation radius (0: clones, 1: the random samples' slots).
         favourites: the folder where "keep favourite" saves PNGs and whose bred PNGs
             the crossbreed menus offer.
+        directions: the "genes", one slider each (`gan_kit.sefa(...)` or
+            `gan_kit.ganspace(...)`, named with `with_names`); default: the model's top
+            `genes` SeFa directions.
+        genes: how many SeFa directions get sliders when `directions` is not given (0:
+            none).
     """
 
     def __init__(
@@ -70,6 +82,8 @@ class BreedingStudio:
         columns: int = 4,
         radius: float = 0.5,
         favourites: str | Path = "favourites",
+        directions: Directions | None = None,
+        genes: int = 6,
     ) -> None:
         if not isinstance(children, int) or not 1 <= children <= MAX_CHILDREN:
             raise InvalidInputError(f"children must be from 1 to {MAX_CHILDREN}, got {children!r}")
@@ -99,6 +113,15 @@ class BreedingStudio:
         self.keep_button = widgets.Button(description="keep favourite")
         self.keep_button.on_click(lambda _: self.keep_favourite())
         self.status = widgets.Label(value="")
+        if directions is None and genes:
+            directions = sefa(explorer, top=min(genes, explorer.direction_dim))
+        self.directions = directions
+        self.gene_sliders = [
+            float_slider(directions.label(index), -GENE_RANGE, GENE_RANGE, 0.0)
+            for index in range(0 if directions is None else len(directions))
+        ]
+        self._expressed: tuple[tuple, Genome] | None = None
+        self._quiet = False
 
         self.kept: dict[str, Genome] = {}
         self.favourite_list = widgets.Dropdown(description="favourites", options=[])
@@ -115,7 +138,10 @@ class BreedingStudio:
         self._cross_genome: Genome | None = None
         self._children: list[Genome] = []
         self.parent_preview = Preview(
-            self._render_genome, self._describe_parent, explorer.resolution
+            self._render_genome,
+            self._describe_parent,
+            explorer.resolution,
+            controls=self.gene_sliders,
         )
         sheet_width = min(explorer.resolution * min(columns, children), MAX_SHEET_WIDTH)
         self.children_preview = Preview(
@@ -133,6 +159,8 @@ class BreedingStudio:
         )
         for control in [self.radius, self.psi, self.mutation_seed, *self.group_toggles.values()]:
             control.observe(lambda _: self._show_children(), "value")
+        for slider in self.gene_sliders:
+            slider.observe(lambda _: self._genes_changed(), "value")
         for control in [self.cross_a, self.cross_b, *self.cross_weights.values()]:
             control.observe(lambda _: self._show_cross(), "value")
         self._list_favourites()
@@ -141,6 +169,7 @@ class BreedingStudio:
             [
                 self.parent_preview.widget,
                 widgets.HBox([self.undo_button, self.keep_button]),
+                widgets.VBox(self.gene_sliders),
                 self.radius,
                 self.psi,
                 widgets.HBox(list(self.group_toggles.values()), layout={"flex_flow": "row wrap"}),
@@ -174,8 +203,42 @@ class BreedingStudio:
 
     @property
     def parent(self) -> Genome:
-        """The current parent."""
-        return self.history.current
+        """The current parent, its genes expressed (the history's, moved by the gene
+        sliders): what is shown, bred from and kept."""
+        strengths = tuple(round(slider.value, 4) for slider in self.gene_sliders)
+        key = (self.history.current, strengths)
+        if self._expressed is None or self._expressed[0] != key:
+            genome = self.history.current
+            if self.directions is not None:
+                genome = express_genes(self.explorer, genome, self.directions, strengths)
+            self._expressed = (key, genome)
+        return self._expressed[1]
+
+    def set_genes(self, strengths: dict[int, float]) -> None:
+        """Move the gene sliders to `strengths`, {direction index: strength} (one redraw)."""
+        with self._silenced():
+            for index, strength in strengths.items():
+                self.gene_sliders[index].value = strength
+        self._show_parent()
+
+    @contextmanager
+    def _silenced(self) -> Iterator[None]:
+        """Slider changes inside do not redraw (the caller redraws once)."""
+        self._quiet = True
+        try:
+            yield
+        finally:
+            self._quiet = False
+
+    def _genes_changed(self) -> None:
+        if not self._quiet:
+            self._show_parent()
+
+    def _reset_genes(self) -> None:
+        """A new parent starts with its genes as they are (every slider at 0)."""
+        with self._silenced():
+            for slider in self.gene_sliders:
+                slider.value = 0.0
 
     def brood(self) -> Brood:
         """The children the controls describe."""
@@ -216,6 +279,7 @@ class BreedingStudio:
                 f"the grid has children 0 to {len(children) - 1}, not {index!r}"
             )
         self.history.push(children[index])
+        self._reset_genes()
         self._show_parent()
         return self.parent
 
@@ -232,12 +296,14 @@ class BreedingStudio:
     def undo(self) -> Genome:
         """Go back to the previous parent."""
         self.history.undo()
+        self._reset_genes()
         self._show_parent()
         return self.parent
 
     def set_parent(self, genome: Genome) -> None:
         """Make `genome` the parent (undo goes back)."""
         self.history.push(genome)
+        self._reset_genes()
         self._show_parent()
 
     def _reseed(self) -> None:
