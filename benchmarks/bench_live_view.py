@@ -19,6 +19,7 @@ larger JPEGs than real faces do.
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import os
 import platform
@@ -181,10 +182,19 @@ def drag_for(page, handle, seconds: float) -> dict:
     page.mouse.up()
     drawn = frames(page)[before:]
     renders = [frame["render_ms"] for frame in drawn]
+    # What the pacing costs a drag: how long the kernel sat idle between sending a frame
+    # and starting the next render, when that next state was already waiting (asked for
+    # before the frame went out), i.e. the round trip of the frame and its "drawn" reply.
+    waits = [
+        after["sent_at"] - after["render_ms"] - after["encode_ms"] - before["sent_at"]
+        for before, after in itertools.pairwise(drawn)
+        if after["requested_at"] < before["sent_at"]
+    ]
     return {
         "fps": len(drawn) / elapsed,
         "drag_frames": len(drawn),
         "drag_render_ms": statistics.median(renders) if renders else float("nan"),
+        "drag_wait_ms": statistics.median(waits) if waits else float("nan"),
     }
 
 
@@ -210,9 +220,9 @@ def main() -> None:
     print(
         "| model | one step: input to pixels | render | encode | transport (to kernel + in "
         "kernel + to page) | decode | pacing over render | JPEG kB | drag: frames/s "
-        "| drag: render |"
+        "| drag: render | drag: kernel idle between frames |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for name in args.models:
         with tempfile.TemporaryDirectory() as scratch:
             folder = Path(scratch)
@@ -229,7 +239,8 @@ def main() -> None:
             f"| {median('encode'):.1f} ms | {median('transport'):.1f} ms "
             f"({median('to_kernel'):.1f} + {median('in_kernel'):.1f} + {median('to_page'):.1f}) "
             f"| {median('decode'):.1f} ms | {pacing:.1f} ms | {median('bytes') / 1000:.0f} "
-            f"| {result['fps']:.1f} | {result['drag_render_ms']:.0f} ms |"
+            f"| {result['fps']:.1f} | {result['drag_render_ms']:.0f} ms "
+            f"| {result['drag_wait_ms']:.1f} ms |"
         )
 
 

@@ -1,5 +1,6 @@
 """gan_kit: load and explore pretrained anime GANs in pure PyTorch."""
 
+from gan_kit.directions import Directions, Edit, ganspace, sefa
 from gan_kit.errors import (
     CheckpointMismatchError,
     CheckpointNotFoundError,
@@ -34,7 +35,9 @@ __all__ = [
     "CheckpointMismatchError",
     "CheckpointNotFoundError",
     "CorruptCheckpointError",
+    "Directions",
     "DownloadError",
+    "Edit",
     "Explorer",
     "ExportError",
     "GanKitError",
@@ -51,6 +54,7 @@ __all__ = [
     "animation_clip",
     "convert",
     "explorer",
+    "ganspace",
     "load",
     "mixing_matrix",
     "models",
@@ -59,4 +63,5 @@ __all__ = [
     "render_recipe",
     "sample_grid",
     "save_animation",
+    "sefa",
 ]

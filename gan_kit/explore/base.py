@@ -25,6 +25,8 @@ import torch
 from PIL import Image
 from torch import nn
 
+from gan_kit.directions.fingerprint import weights_fingerprint
+from gan_kit.directions.record import Directions, Edit
 from gan_kit.errors import InvalidInputError, OutputTooLargeError
 from gan_kit.explore.images import to_pil, to_uint8
 from gan_kit.explore.memory import CPU_BATCH_SIZE, check_host_memory, gpu_batch_size
@@ -65,6 +67,9 @@ class Explorer(ABC):
     spaces: ClassVar[tuple[str, ...]]  # the latent spaces `interpolate` can work in
     truncation_name: ClassVar[str]  # what the model's papers call psi: "psi", "truncation"
     noise_modes: ClassVar[tuple[str, ...]]  # the noise modes that change its images
+    direction_group: ClassVar[str]  # the group of slots that directions can move
+    # GANSpace: PCA of the slot codes themselves (False), or of the layers reading them
+    ganspace_reads_layers: ClassVar[bool]
 
     def __init__(
         self, generator: nn.Module, model: str | None = None, entry: ModelEntry | None = None
@@ -123,6 +128,12 @@ class Explorer(ABC):
     def default_class(self, seed: int) -> int | None:
         """The class of `seed` when none is given: seed % n_class (None: unconditional)."""
         return seed % self.n_class if self.n_class else None
+
+    @property
+    def fingerprint(self) -> str:
+        """A short fingerprint of the generator's weights (what directions, archetypes and
+        their caches are tied to)."""
+        return weights_fingerprint(self.generator)
 
     @abstractmethod
     def _slot_layout(self) -> SlotLayout: ...
@@ -217,6 +228,83 @@ class Explorer(ABC):
         if layers is None:
             return frames
         return self.mix(self.styles(keyframes[0], psi, cutoff), frames, layers)
+
+    # --- directions -----------------------------------------------------------------------
+
+    def direction_slots(self, slots: Layers | None) -> tuple[str, ...]:
+        """The slots `slots` (slot and group names; None: all of `direction_group`) names,
+        refusing any that directions cannot move (BigGAN's class vectors)."""
+        allowed = self.layout.groups[self.direction_group]
+        chosen = self.layout.resolve(allowed if slots is None else slots)
+        refused = [name for name in chosen if name not in allowed]
+        if refused:
+            raise InvalidInputError(
+                f"directions move the slots {' '.join(allowed)} (group {self.direction_group!r}),"
+                f" not {' '.join(refused)}: choose among those"
+            )
+        return chosen
+
+    @property
+    @abstractmethod
+    def direction_dim(self) -> int:
+        """The width of one slot's code: the dimension of this model's directions."""
+
+    @abstractmethod
+    def reading_weights(self, slot: str) -> list[torch.Tensor]:
+        """The weights [out, dim] of the layers that read `slot`'s code (SeFa's A)."""
+
+    @abstractmethod
+    def sample_codes(self, n: int, seed: int = 0) -> torch.Tensor:
+        """`n` untruncated codes [n, dim] of one slot, drawn from numpy's
+        RandomState(seed) (identical on any machine): what strengths are measured in."""
+
+    def edit(
+        self,
+        styles: torch.Tensor,
+        directions: Directions,
+        index: int,
+        strength: float,
+        *,
+        keep: Iterable[tuple[Directions, int]] = (),
+    ) -> torch.Tensor:
+        """`styles` moved `strength` standard deviations along direction `index` of
+        `directions`, in its slots only (call again to compose edits). With `keep`,
+        (directions, index) pairs, the direction is first projected off those, so the
+        edit does not move the codes along them (InterFaceGAN's conditional edit)."""
+        if not isinstance(directions, Directions):
+            raise InvalidInputError(f"directions must be a Directions, got {directions!r}")
+        return self.apply_edits(styles, [directions.edit(index, strength, keep=keep)])
+
+    def apply_edits(self, styles: torch.Tensor, edits: Iterable[Edit]) -> torch.Tensor:
+        """`styles` [B, *layout.shape] with each of `edits` (`Edit` records, e.g. from
+        `Directions.edit` or a recipe) added, in order, to its slots (a new tensor; the
+        other slots are left exactly as they were)."""
+        if tuple(styles.shape[1:]) != self.layout.shape:
+            raise InvalidInputError(
+                f"style codes must have shape [batch, {', '.join(map(str, self.layout.shape))}]"
+                f", got {list(styles.shape)}"
+            )
+        result = styles.clone()
+        for edit in edits:
+            if not isinstance(edit, Edit):
+                raise InvalidInputError(f"edits must be Edit records, got {edit!r}")
+            if len(edit.vector) != self.direction_dim:
+                raise InvalidInputError(
+                    f"the edit {edit.label!r} has {len(edit.vector)} dimensions, this model's "
+                    f"slots {self.direction_dim}: it is from another model"
+                )
+            if edit.fingerprint != self.fingerprint:
+                raise InvalidInputError(
+                    f"the edit {edit.label!r} is from the model with fingerprint "
+                    f"{edit.fingerprint}, not this one ({self.fingerprint}): compute the "
+                    "direction on this model"
+                )
+            slots = self.direction_slots(edit.slots)
+            step = torch.tensor(edit.vector, dtype=result.dtype, device=result.device)
+            step = step * edit.strength
+            for slot in slots:
+                result[(slice(None), *self.layout.regions[slot])] += step
+        return result
 
     # --- rendering ----------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+import numpy as np
 import torch
 
 from gan_kit.errors import InvalidInputError
@@ -13,7 +14,7 @@ from gan_kit.generators.biggan import TRUNCATION_BOUND, BigGANGenerator
 from gan_kit.latents.classes import ClassSpec, class_vector, per_sample_classes
 from gan_kit.latents.seeds import checked_seeds, truncated_normal_from_seeds
 from gan_kit.latents.slots import SlotLayout, resolution_group
-from gan_kit.latents.truncation import truncate
+from gan_kit.latents.truncation import redraw_outside, truncate
 
 
 class BigGANExplorer(Explorer):
@@ -34,6 +35,8 @@ class BigGANExplorer(Explorer):
     spaces = ("z",)
     truncation_name = "truncation"
     noise_modes = ()  # no noise inputs
+    direction_group = "z"  # directions move z chunks, not class vectors
+    ganspace_reads_layers = True  # GANSpace: PCA of the layers reading z, as the paper
     generator: BigGANGenerator
 
     def _slot_layout(self) -> SlotLayout:
@@ -101,3 +104,26 @@ class BigGANExplorer(Explorer):
         generator = self.generator
         z, classes = styles.split([generator.z_dim, styles.shape[1] - generator.z_dim], dim=1)
         return generator(z, classes.reshape(len(styles), generator.num_blocks, generator.n_class))
+
+    @property
+    def direction_dim(self) -> int:
+        """Directions live in one z chunk: chunk_size."""
+        return self.generator.chunk_size
+
+    def reading_weights(self, slot: str) -> list[torch.Tensor]:
+        """The weights reading z chunk `slot`: the first dense layer's for `fc`; for a
+        block, the z columns of its conditional batch norms' gain and bias projections."""
+        name = self.direction_slots(slot)[0]
+        generator = self.generator
+        if name == "fc":
+            return [generator.noise_fc.weight]
+        block = generator.blocks[int(name[1:]) - 1]
+        norms = (block.norm1.gamma, block.norm1.beta, block.norm2.gamma, block.norm2.beta)
+        return [norm.weight[:, : generator.chunk_size] for norm in norms]
+
+    def sample_codes(self, n: int, seed: int = 0) -> torch.Tensor:
+        """Untruncated z chunks [n, chunk_size]: a normal truncated to [-2, 2] drawn from
+        numpy's RandomState(seed), as seeds draw z."""
+        state = np.random.RandomState(seed)
+        codes = state.randn(n, self.generator.chunk_size)
+        return torch.from_numpy(redraw_outside(codes, TRUNCATION_BOUND, state.randn)).float()

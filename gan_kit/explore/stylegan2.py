@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+import numpy as np
 import torch
 
 from gan_kit.explore.base import Explorer, Latents, NoiseMode
@@ -27,6 +28,8 @@ class StyleGAN2Explorer(Explorer):
     spaces = ("z", "w")
     truncation_name = "psi"
     noise_modes = NOISE_MODES
+    direction_group = "all"
+    ganspace_reads_layers = False  # GANSpace: PCA of w itself
     generator: StyleGAN2Generator
 
     @property
@@ -67,3 +70,31 @@ class StyleGAN2Explorer(Explorer):
 
     def _synthesize(self, styles: torch.Tensor, noise_mode: NoiseMode) -> torch.Tensor:
         return self.generator.synthesis(styles, noise_mode=noise_mode).add_(1).mul_(0.5)
+
+    @property
+    def direction_dim(self) -> int:
+        """Directions live in w: w_dim."""
+        return self.generator.w_dim
+
+    def reading_weights(self, slot: str) -> list[torch.Tensor]:
+        """The style affine weights [channels, w_dim] of every modulated layer that w
+        `slot` drives (its convolutions and toRGB)."""
+        (index,) = self.layout.regions[self.direction_slots(slot)[0]]
+        readers = []
+        first = 0
+        for block in self.generator.synthesis.blocks:
+            convs = [block.conv1] if block.conv0 is None else [block.conv0, block.conv1]
+            layers = {first + offset: conv for offset, conv in enumerate(convs)}
+            if first <= index < first + len(convs):
+                readers.append(layers[index].affine.weight)
+            if index == first + block.num_ws - 1:
+                readers.append(block.to_rgb.affine.weight)
+            first += block.num_ws - 1
+        return readers
+
+    def sample_codes(self, n: int, seed: int = 0) -> torch.Tensor:
+        """Untruncated w [n, w_dim] of z drawn from numpy's RandomState(seed)."""
+        z = np.random.RandomState(seed).randn(n, self.generator.z_dim).astype(np.float32)
+        with torch.no_grad():
+            ws = self.generator.mapping(torch.from_numpy(z).to(self.device), psi=1.0)
+        return ws[:, 0].cpu()
