@@ -11,7 +11,7 @@ to one class in the model's class-embedding space.
 
 Thumbnails are rendered `batch_size` classes at a time (`render_steps` yields the
 progress between batches, for a widget's Job) and kept in the gan_kit cache
-(GAN_KIT_CACHE/atlas), one .npy file per model weights (their fingerprint), seed, psi and
+(GAN_KIT_CACHE/atlas), one .npy file per model weights (`Explorer.fingerprint`), seed, psi and
 thumbnail size, written atomically and read back without pickle, its header checked
 before anything is read.
 """
@@ -31,7 +31,6 @@ from gan_kit.errors import ExportError, InvalidInputError
 from gan_kit.explore.base import Explorer
 from gan_kit.explore.grids import Grid, _assemble, _check_size, _label
 from gan_kit.files import atomic_path, make_folder
-from gan_kit.generators.fingerprint import weights_fingerprint
 from gan_kit.latents.seeds import checked_seeds
 from gan_kit.latents.truncation import checked_psi
 from gan_kit.recipes import Recipe
@@ -92,8 +91,8 @@ class ClassAtlas:
         if self._cache is False:
             return None
         folder = cache_dir() / "atlas" if self._cache is True else Path(self._cache).expanduser()
-        fingerprint = weights_fingerprint(self.explorer.generator)
-        return folder / f"{fingerprint}-seed{self.seed}-psi{self.psi:g}-{self.size}px.npy"
+        name = f"{self.explorer.fingerprint}-seed{self.seed}-psi{self.psi:g}-{self.size}px"
+        return folder / f"{name}.npy"
 
     def _read_cache(self) -> None:
         """Take the thumbnails from the cache file, if it is whole and of this shape; a
