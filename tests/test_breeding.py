@@ -366,3 +366,21 @@ def test_gene_sliders_edit_the_parent_its_children_and_favourite(stylegan2, tmp_
     default = BreedingStudio(ex, children=2, favourites=tmp_path, genes=3)
     assert [slider.description for slider in default.gene_sliders] == ["sefa 0", "sefa 1", "sefa 2"]
     assert BreedingStudio(ex, children=2, favourites=tmp_path, genes=0).gene_sliders == []
+
+
+def test_the_studio_breeds_a_biggan_with_its_class_group(biggan, tmp_path):
+    ex = biggan
+    studio = BreedingStudio(ex, seed=1, children=4, columns=2, favourites=tmp_path, genes=2)
+    assert set(studio.group_toggles) == {"coarse", "middle", "class"}
+    assert len(studio.gene_sliders) == 2
+    first = studio.parent
+    for name, toggle in studio.group_toggles.items():
+        toggle.value = name == "class"
+    studio.radius.value = 1.0
+    child = studio.pick(0)
+    target = mutation_seeds(0, 4)[0]
+    for slot in ex.slot_groups["class"]:  # the sample's class, z untouched
+        assert int(child.styles[ex.layout.regions[slot]].argmax()) == target % ex.n_class
+    z = ex.layout.mask("z")
+    assert torch.equal(child.styles[z], first.styles[z])
+    assert shown(studio.parent_preview) == jpeg_bytes(pixels(ex, child))
