@@ -384,3 +384,12 @@ def test_the_studio_breeds_a_biggan_with_its_class_group(biggan, tmp_path):
     z = ex.layout.mask("z")
     assert torch.equal(child.styles[z], first.styles[z])
     assert shown(studio.parent_preview) == jpeg_bytes(pixels(ex, child))
+
+
+def test_the_crossbreed_pane_waits_for_two_favourites(studio):
+    assert studio.cross_preview.widget.layout.display == "none"
+    assert studio.cross_status.value == "keep two favourites to crossbreed them"
+    studio.keep_favourite()
+    studio.pick(0)
+    studio.keep_favourite()
+    assert studio.cross_preview.widget.layout.display is None and studio.cross_status.value == ""

@@ -104,7 +104,11 @@ class BreedingStudio:
             for name in self.groups
         }
         self.mutation_seed = widgets.BoundedIntText(
-            description="mutation seed", min=0, max=MAX_SEED, value=0
+            description="mutation seed",
+            min=0,
+            max=MAX_SEED,
+            value=0,
+            style={"description_width": "initial"},
         )
         self.new_children = widgets.Button(description="new children")
         self.new_children.on_click(lambda _: self._reseed())
@@ -131,6 +135,7 @@ class BreedingStudio:
         self.cross_b = widgets.Dropdown(description="parent B", options=[])
         self.cross_weights = {name: float_slider(name, 0.0, 1.0, 0.0) for name in self.groups}
         self.cross_button = widgets.Button(description="make parent")
+        self.cross_status = widgets.Label(value="")
         self.cross_button.on_click(lambda _: self.adopt_crossbreed())
 
         self._brood: Brood | None = None
@@ -164,6 +169,7 @@ class BreedingStudio:
         for control in [self.cross_a, self.cross_b, *self.cross_weights.values()]:
             control.observe(lambda _: self._show_cross(), "value")
         self._list_favourites()
+        self._show_cross()
 
         breeding = widgets.VBox(
             [
@@ -179,7 +185,7 @@ class BreedingStudio:
         cross = widgets.VBox(
             [
                 widgets.HBox([self.favourite_list, self.load_button]),
-                widgets.HBox([self.cross_a, self.cross_b]),
+                widgets.HBox([self.cross_a, self.cross_b, self.cross_status]),
                 widgets.HBox(
                     [
                         widgets.VBox(list(self.cross_weights.values())),
@@ -326,7 +332,7 @@ class BreedingStudio:
         return tile(images, self.columns)
 
     def _describe_parent(self, genome: Genome) -> str:
-        return f"parent · {len(genome.lineage)} steps · last: {genome.lineage[-1]}"
+        return f"parent · {len(genome.lineage)} steps · {genome.lineage[-1][:48]}"
 
     def _describe_brood(self, brood: Brood) -> str:
         return f"{brood.count} children · mutation {brood.radius:g} · {' '.join(brood.layers)}"
@@ -402,10 +408,16 @@ class BreedingStudio:
         return self._cross_genome
 
     def _show_cross(self) -> None:
+        """Show the crossbreed; until two favourites are kept, only the reason."""
         try:
-            self.cross_preview.show(self.crossbred())
+            genome = self.crossbred()
         except GanKitError as error:
-            self.cross_preview.status.value = str(error)
+            self.cross_status.value = str(error)
+            self.cross_preview.widget.layout.display = "none"
+            return
+        self.cross_status.value = ""
+        self.cross_preview.widget.layout.display = None
+        self.cross_preview.show(genome)
 
     def _describe_cross(self, genome: Genome) -> str:
         return genome.lineage[-1]
