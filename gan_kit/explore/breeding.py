@@ -154,9 +154,7 @@ def mutate(
     moved = torch.where(mask, torch.lerp(parent.styles[None], targets, radius), parent.styles)
     where = " ".join(_named(explorer, slots))
     return [
-        parent.child(
-            styles, f"mutation · toward seed {target} (psi {psi:g}) by {radius:g} · {where}"
-        )
+        parent.child(styles, f"mutated {where} by {radius:g} toward seed {target} (psi {psi:g})")
         for styles, target in zip(moved, seeds, strict=True)
     ]
 

@@ -332,7 +332,7 @@ class BreedingStudio:
         return tile(images, self.columns)
 
     def _describe_parent(self, genome: Genome) -> str:
-        return f"parent · {len(genome.lineage)} steps · {genome.lineage[-1][:48]}"
+        return f"parent · {len(genome.lineage)} steps · {genome.lineage[-1]}"
 
     def _describe_brood(self, brood: Brood) -> str:
         return f"{brood.count} children · mutation {brood.radius:g} · {' '.join(brood.layers)}"
