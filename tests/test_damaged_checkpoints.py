@@ -82,7 +82,7 @@ def test_a_resample_kernel_summing_to_zero_is_refused(networks, tmp_path, kernel
         ),
         (
             lambda p: p["g_ema"].update({"style.1.weight": torch.zeros(64, 0)}),
-            "not a well-formed rosinality StyleGAN2 generator",
+            "a latent width is 0; generators gan_kit builds have a latent width from 1",
         ),
         (lambda p: p["g_ema"].update({7: torch.zeros(1)}), r"holds the entry 7 \(Tensor\)"),
         (lambda p: p["g_ema"].update({"noises.noise_0": 1.5}), r"entry 'noises.noise_0' \(float\)"),

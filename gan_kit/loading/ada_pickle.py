@@ -25,11 +25,24 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from gan_kit.errors import CheckpointMismatchError, UnsupportedCheckpointError
+from gan_kit.errors import (
+    CheckpointMismatchError,
+    CorruptCheckpointError,
+    UnsupportedCheckpointError,
+)
 from gan_kit.files import read_head
 from gan_kit.generators.stylegan2 import StyleGAN2Config, StyleGAN2Generator
-from gan_kit.loading.reading import load_tensors_only, reading_checkpoint
-from gan_kit.loading.safe_pickle import NUMPY_GLOBALS, restricted_load
+from gan_kit.loading.limits import (
+    STYLEGAN2_LIMITS,
+    ElementBudget,
+    check_fits,
+    checked_size,
+    shown,
+    stylegan2_weights,
+)
+from gan_kit.loading.reading import reading_checkpoint
+from gan_kit.loading.safe_pickle import NUMPY_GLOBALS, plain_set, restricted_load
+from gan_kit.loading.torch_files import STATE_SETTERS, TensorBuilder, read_legacy
 
 PERSISTENCE_MODULE, RECONSTRUCT = "torch_utils.persistence", "_reconstruct_persistent_obj"
 _HEAD_BYTES = 4096
@@ -49,7 +62,8 @@ class PersistentObject:
         if not isinstance(child, PersistentObject):
             raise CheckpointMismatchError(
                 f"the {self.class_name} network has no {name!r} sub-network (it has "
-                f"{sorted(modules)}): not a stylegan2-ada-pytorch StyleGAN2 generator"
+                f"{shown(sorted(map(str, modules)))}): not a stylegan2-ada-pytorch StyleGAN2 "
+                "generator"
             )
         return child
 
@@ -68,37 +82,46 @@ def _reconstruct(meta: Any) -> PersistentObject:
             "a persistent object in the pickle lacks its state: not a stylegan2-ada-pytorch "
             "network pickle gan_kit understands"
         )
-    return PersistentObject(str(meta.get("class_name")), dict(meta["state"]))
-
-
-def _storage_from_bytes(data: bytes) -> Any:
-    """A tensor storage saved by torch.save, loaded tensors-only (the original is unsafe)."""
-    return load_tensors_only(
-        io.BytesIO(data),
-        "a tensor in the pickle carries Python objects besides its data, which gan_kit does "
-        "not run; nothing from the file was executed",
-    )
-
-
-def _parameter_data(data: Tensor, requires_grad: bool, backward_hooks: Any, *_: Any) -> Tensor:
-    """A Parameter's tensor, without gradients or hooks."""
-    return data
+    if not all(isinstance(key, str) for key in meta["state"]):
+        raise UnsupportedCheckpointError(
+            "a persistent object in the pickle has non-text attributes"
+        )
+    return PersistentObject(shown(meta.get("class_name"), 80).strip("'"), dict(meta["state"]))
 
 
 class _EasyDict(dict):
     """dnnlib's attribute dict, as a plain dict (the kwargs of training runs)."""
 
 
-_ALLOWED: dict[tuple[str, str], Any] = {
-    **NUMPY_GLOBALS,
-    (PERSISTENCE_MODULE, RECONSTRUCT): _reconstruct,
-    ("torch.storage", "_load_from_bytes"): _storage_from_bytes,
-    ("torch._utils", "_rebuild_tensor_v2"): torch._utils._rebuild_tensor_v2,
-    ("torch._utils", "_rebuild_parameter"): _parameter_data,
-    ("collections", "OrderedDict"): collections.OrderedDict,
-    ("builtins", "set"): set,
-    ("dnnlib.util", "EasyDict"): _EasyDict,
-}
+def _allowed(budget: ElementBudget) -> dict[tuple[str, str], Any]:
+    """The allow-list of one ada pickle; its tensors count against `budget`."""
+    tensors = TensorBuilder(budget)
+
+    def storage_from_bytes(data: Any) -> Any:
+        """A tensor storage saved by torch.save (legacy layout), read by gan_kit's checked
+        reader (the original calls an unrestricted torch.load)."""
+        if not isinstance(data, bytes):
+            raise CorruptCheckpointError("a tensor storage in the pickle is not bytes")
+        return read_legacy(
+            io.BytesIO(data), "a tensor storage in the pickle", _STORAGE_REFUSAL, budget
+        )
+
+    return {
+        **NUMPY_GLOBALS,
+        (PERSISTENCE_MODULE, RECONSTRUCT): _reconstruct,
+        ("torch.storage", "_load_from_bytes"): storage_from_bytes,
+        ("torch._utils", "_rebuild_tensor_v2"): tensors.rebuild,
+        ("torch._utils", "_rebuild_parameter"): tensors.parameter,
+        ("collections", "OrderedDict"): collections.OrderedDict,
+        ("builtins", "set"): plain_set,
+        ("dnnlib.util", "EasyDict"): _EasyDict,
+    }
+
+
+_STORAGE_REFUSAL = (
+    "a tensor in the pickle carries Python objects besides its data, which gan_kit does "
+    "not run; nothing from the file was executed"
+)
 
 
 def recognises(path: Path) -> bool:
@@ -109,8 +132,9 @@ def recognises(path: Path) -> bool:
 
 def read_networks(path: Path) -> dict[str, Any]:
     """The pickle's top-level dict, networks as `PersistentObject`s; nothing is executed."""
+    budget = ElementBudget(path.stat().st_size, str(path))
     with reading_checkpoint(path):  # the tensor storages are torch files inside the pickle
-        data = restricted_load(path, _ALLOWED)
+        data = restricted_load(path, _allowed(budget), stateful=STATE_SETTERS)
     if not isinstance(data, Mapping) or not isinstance(data.get("G_ema"), PersistentObject):
         raise UnsupportedCheckpointError(
             f"{path} is not a stylegan2-ada-pytorch network pickle (no 'G_ema' network): "
@@ -123,7 +147,7 @@ def _check_layer(layer: PersistentObject, where: str) -> None:
     activation = layer.state.get("activation", "lrelu")
     if activation not in ("lrelu", "linear"):
         raise UnsupportedCheckpointError(
-            f"{where} uses activation {activation!r}; gan_kit builds StyleGAN2 with lrelu only"
+            f"{where} uses activation {shown(activation)}; gan_kit builds StyleGAN2 with lrelu only"
         )
 
 
@@ -169,22 +193,43 @@ def _resample_taps(block: PersistentObject) -> tuple[float, ...]:
     return tuple(float(t) for t in taps)
 
 
+def _held(network: PersistentObject) -> int:
+    """How many numbers the tensors of `network` and its sub-networks hold."""
+    held, pending, seen = 0, [network], set()
+    while pending:
+        part = pending.pop()
+        if id(part) in seen:
+            continue
+        seen.add(id(part))
+        for table in ("_parameters", "_buffers"):
+            values = part.state.get(table)
+            if isinstance(values, Mapping):
+                held += sum(v.numel() for v in values.values() if isinstance(v, Tensor))
+        modules = part.state.get("_modules")
+        if isinstance(modules, Mapping):
+            pending += [m for m in modules.values() if isinstance(m, PersistentObject)]
+    return held
+
+
 def generator_from_ada(g_ema: PersistentObject) -> StyleGAN2Generator:
     """Build gan_kit's generator from the `G_ema` record of a stylegan2-ada-pytorch pickle."""
     state = g_ema.state
-    if int(state.get("c_dim", 0) or 0) != 0:
+    if state.get("c_dim", 0) not in (0, None):
         raise UnsupportedCheckpointError(
             "this generator is class-conditional (c_dim > 0); gan_kit builds unconditional "
             "StyleGAN2 generators only"
         )
     mapping, synthesis = g_ema.module("mapping"), g_ema.module("synthesis")
-    resolution = int(state["img_resolution"])
+    limits = STYLEGAN2_LIMITS
+    resolution = checked_size(
+        "G_ema", "img_resolution", state.get("img_resolution"), 4, limits["resolution"]
+    )
     block_resolutions = [2**i for i in range(2, int(math.log2(resolution)) + 1)]
     blocks = [synthesis.module(f"b{r}") for r in block_resolutions]
     for block in blocks:
         if block.state.get("architecture", "skip") != "skip":
             raise UnsupportedCheckpointError(
-                f"architecture {block.state['architecture']!r}: gan_kit builds 'skip' only"
+                f"architecture {shown(block.state['architecture'])}: gan_kit builds 'skip' only"
             )
     clamps = {block.module("conv1").state.get("conv_clamp") for block in blocks} - {None}
     if clamps:
@@ -193,20 +238,23 @@ def generator_from_ada(g_ema: PersistentObject) -> StyleGAN2Generator:
             "not clamp, which changes only activations beyond that bound",
             stacklevel=3,
         )
-    num_layers = int(mapping.state.get("num_layers", 8))
+    num_layers = checked_size(
+        "G_ema", "num_layers", mapping.state.get("num_layers", 8), 1, limits["mapping_layers"]
+    )
     dense = [_dense(mapping.module(f"fc{i}")) for i in range(num_layers)]
     widths = [int(weight.shape[0]) for weight, _ in dense]
     config = StyleGAN2Config(
         resolution=resolution,
-        z_dim=int(state["z_dim"]),
-        w_dim=int(state["w_dim"]),
+        z_dim=checked_size("G_ema", "z_dim", state.get("z_dim"), 1, limits["latent"]),
+        w_dim=checked_size("G_ema", "w_dim", state.get("w_dim"), 1, limits["latent"]),
         mapping_layers=num_layers,
         mapping_widths=tuple(widths[:-1]) if set(widths) != {widths[-1]} else (),
         channels=tuple(int(b.module("conv1").tensor("weight").shape[0]) for b in blocks),
-        img_channels=int(state.get("img_channels", 3)),
+        img_channels=checked_size("G_ema", "img_channels", state.get("img_channels", 3), 1, 4),
         resample_filter=_resample_taps(blocks[0].module("conv1")),
         normalize_z=True,
     )
+    check_fits(stylegan2_weights(config, "G_ema"), _held(g_ema), "G_ema")
     ours: dict[str, Tensor] = {"mapping.w_avg": mapping.tensor("w_avg")}
     for i, (weight, bias) in enumerate(dense):
         _check_layer(mapping.module(f"fc{i}"), f"mapping.fc{i}")
@@ -241,8 +289,17 @@ def build_generator(path: Path) -> StyleGAN2Generator:
     g_ema = read_networks(path)["G_ema"]
     try:
         return generator_from_ada(g_ema)
-    except (KeyError, TypeError, ValueError, IndexError) as exc:
+    except (
+        KeyError,
+        TypeError,
+        ValueError,
+        IndexError,
+        OverflowError,
+        RuntimeError,
+        AttributeError,
+        ZeroDivisionError,
+    ) as exc:
         raise CheckpointMismatchError(
             f"{path}: G_ema is not a StyleGAN2 generator gan_kit can build "
-            f"({type(exc).__name__}: {exc})"
+            f"({type(exc).__name__}: {shown(str(exc), 200)})"
         ) from exc

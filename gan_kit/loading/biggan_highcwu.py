@@ -29,6 +29,7 @@ from gan_kit.errors import (
     UnsupportedCheckpointError,
 )
 from gan_kit.generators.biggan import CHANNEL_MULTIPLIERS, BigGANConfig, BigGANGenerator
+from gan_kit.loading.limits import biggan_weights, check_fits, shown
 from gan_kit.loading.reading import read_torch_file, torch_file_keys
 
 __all__ = [
@@ -178,10 +179,10 @@ def _check_tensors(
     problems = []
     for label, items in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong)):
         if items:
-            shown = "; ".join(items[:8]) + (
+            listed = "; ".join(items[:8]) + (
                 f"; ... ({len(items)} in all)" if len(items) > 8 else ""
             )
-            problems.append(f"{label}: {shown}")
+            problems.append(f"{label}: {listed}")
     if problems:
         raise CheckpointMismatchError(
             f"{source} does not match the {ARCHITECTURE} generator of its size "
@@ -294,13 +295,17 @@ def build_from_state_dict(
             f"{source} holds a {type(state_dict).__name__}, not a state dict of tensors"
         )
     if "embed_y.weight" not in state_dict or "noise_fc.weight" not in state_dict:
-        shown = ", ".join(list(state_dict)[:5])
+        keys = ", ".join(shown(key, 80) for key in list(state_dict)[:5])
         raise UnsupportedCheckpointError(
-            f"{source} is a state dict of another architecture (keys like {shown}); gan_kit "
+            f"{source} is a state dict of another architecture (keys like {keys}); gan_kit "
             f"reads the {ARCHITECTURE} layout of HighCWu/anime-biggan-pytorch"
         )
     try:
-        generator = BigGANGenerator(BigGANConfig(**_infer_size(state_dict, source)))
+        config = BigGANConfig(**_infer_size(state_dict, source))
+        check_fits(
+            biggan_weights(config, source), sum(t.numel() for t in state_dict.values()), source
+        )
+        generator = BigGANGenerator(config)
     except CheckpointMismatchError:
         raise
     except GanKitError as exc:  # a size that no BigGAN of this family has

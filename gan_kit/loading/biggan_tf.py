@@ -16,6 +16,7 @@ from torch import Tensor
 from gan_kit.errors import CheckpointMismatchError, UnsupportedCheckpointError
 from gan_kit.generators.biggan import BigGANGenerator
 from gan_kit.loading.biggan_highcwu import ARCHITECTURE, build_from_state_dict
+from gan_kit.loading.limits import shown
 from gan_kit.loading.tf_bundle import TensorBundle, find_prefix
 
 __all__ = ["build_from_tf_checkpoint", "recognises_tf_checkpoint"]
@@ -24,10 +25,14 @@ _EMA_SUFFIX = "/ExponentialMovingAverage"
 
 
 def _tf_dense(array: np.ndarray) -> Tensor:
+    if array.ndim != 2:
+        raise CheckpointMismatchError(f"has {array.ndim} dimensions, a dense kernel 2")
     return torch.from_numpy(np.ascontiguousarray(array.T))
 
 
 def _tf_conv(array: np.ndarray) -> Tensor:
+    if array.ndim != 4:
+        raise CheckpointMismatchError(f"has {array.ndim} dimensions, a conv kernel 4")
     return torch.from_numpy(np.ascontiguousarray(array.transpose(3, 2, 0, 1)))
 
 
@@ -108,6 +113,11 @@ def _tf_structure(bundle: TensorBundle, source: str) -> tuple[int, int | None]:
     theta = shapes.get("generator/non_local_block/conv2d_theta/kernel")
     if theta is None:
         return len(block_out), None
+    if len(theta) != 4:
+        raise CheckpointMismatchError(
+            f"{source}: generator/non_local_block/conv2d_theta/kernel has the shape "
+            f"{shown(list(theta))}; a conv kernel has 4 dimensions"
+        )
     after = [block for block, width in sorted(block_out.items()) if width == theta[2]]
     if len(after) != 1:
         raise CheckpointMismatchError(
@@ -149,7 +159,12 @@ def build_from_tf_checkpoint(path: Path) -> BigGANGenerator:
         name = f"{variable}{_EMA_SUFFIX}" if use_ema and is_trainable else variable
         names[key] = name
         if name in bundle.entries:
-            state_dict[key] = convert(bundle.read(name))
+            try:
+                state_dict[key] = convert(bundle.read(name))
+            except CheckpointMismatchError as exc:
+                raise CheckpointMismatchError(
+                    f"{source}: {name} {exc}: it is not the {ARCHITECTURE} generator's"
+                ) from exc
         else:
             missing.append(name)
     if missing:

@@ -19,13 +19,17 @@ from torch import nn
 
 from gan_kit.errors import CorruptCheckpointError, ExportError, UnsupportedCheckpointError
 from gan_kit.files import atomic_path, make_folder, read_head
+from gan_kit.generators.biggan import BigGANConfig, BigGANGenerator
 from gan_kit.generators.kinds import GENERATORS, kind_of
+from gan_kit.generators.stylegan2 import StyleGAN2Config, StyleGAN2Generator
+from gan_kit.loading.limits import check_fits, generator_weights, shown
 from gan_kit.version import __version__
 
 METADATA_KEY = "gan_kit"
 FORMAT_VERSION = 1
 SUFFIX = ".safetensors"
 _MAX_HEADER_BYTES = 100_000_000  # safetensors' own limit
+_CONFIGS = {StyleGAN2Generator.kind: StyleGAN2Config, BigGANGenerator.kind: BigGANConfig}
 
 
 def write_converted(
@@ -74,15 +78,15 @@ def read_header(path: Path) -> dict[str, Any] | None:
     if len(head) < 8:
         return None
     (length,) = struct.unpack("<Q", head)
-    if not 2 <= length <= _MAX_HEADER_BYTES:
-        return None
     try:
+        if not 2 <= length <= min(_MAX_HEADER_BYTES, path.stat().st_size - 8):
+            return None
         with path.open("rb") as file:
             file.seek(8)
             metadata = json.loads(file.read(length)).get("__metadata__") or {}
         header = json.loads(metadata[METADATA_KEY])
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        return None  # deep nesting makes json raise RecursionError: not a file of ours
     return header if isinstance(header, dict) else None
 
 
@@ -103,19 +107,30 @@ def build(path: Path) -> nn.Module:
     known_kind = isinstance(kind, str) and kind in GENERATORS
     if header.get("format_version") != FORMAT_VERSION or not known_kind:
         raise UnsupportedCheckpointError(
-            f"{path} is a gan_kit converted file of version {header.get('format_version')} "
-            f"and kind {header.get('kind')!r}, which this gan_kit "
+            f"{path} is a gan_kit converted file of version {shown(header.get('format_version'))} "
+            f"and kind {shown(header.get('kind'))}, which this gan_kit "
             "does not read: convert the original checkpoint again with gan_kit.convert"
         )
     try:
         if not isinstance(header.get("config"), dict):
             raise ValueError("its header has no config")
-        generator = GENERATORS[kind].from_config(header["config"])
+        config = _CONFIGS[kind].from_dict(header["config"])
+        check_fits(generator_weights(config, str(path)), path.stat().st_size // 2, str(path))
+        generator = GENERATORS[kind](config)
         state = load_file(path, device="cpu")
         generator.load_state_dict(state, strict=True)
-    except (SafetensorError, RuntimeError, TypeError, ValueError, KeyError, OSError) as exc:
+    except (
+        SafetensorError,
+        RuntimeError,
+        TypeError,
+        ValueError,
+        KeyError,
+        OSError,
+        OverflowError,
+    ) as exc:
         raise CorruptCheckpointError(
-            f"{path} could not be read as a gan_kit converted file ({exc}); delete it and "
+            f"{path} could not be read as a gan_kit converted file ({shown(str(exc), 200)}); "
+            "delete it and "
             "convert again"
         ) from exc
     return generator

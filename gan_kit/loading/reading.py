@@ -1,25 +1,21 @@
 """Reading checkpoint files, shared by the format modules: a damaged file becomes a
 `CorruptCheckpointError` where it is read, never an error from inside torch or zipfile, and
-torch files are only ever loaded with `weights_only=True`.
+torch files are read by gan_kit's own checked reader (`torch_files`), never `torch.load`.
 """
 
 from __future__ import annotations
 
-import pickle
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-import torch
-
-from gan_kit.errors import CorruptCheckpointError, GanKitError, UnsafePickleError
+from gan_kit.errors import CorruptCheckpointError, GanKitError
 from gan_kit.files import read_head
+from gan_kit.loading.torch_files import read_torch
 
 _TORCH_KEYS_SCAN_BYTES = 1 << 22  # the keys of a legacy torch pickle come before its tensors
-# How torch's weights-only unpickler words a refused global or class (not a damaged stream).
-_REFUSED_OBJECT_SIGNS = ("GLOBAL", "allowlisted")
 
 
 @contextmanager
@@ -27,6 +23,13 @@ def reading_checkpoint(path: Path) -> Iterator[None]:
     """Report an error raised while reading `path` as a damaged file; gan_kit's own pass as is."""
     try:
         yield
+    except CorruptCheckpointError as exc:  # from a part of the file: name the file, advise
+        if "download it again" in str(exc):
+            raise
+        where = "" if str(exc).startswith(str(path)) else f"{path}: "
+        raise CorruptCheckpointError(
+            f"{where}{exc}; the file is damaged: download it again"
+        ) from exc
     except (GanKitError, MemoryError):  # ours say what to do; memory is not damage
         raise
     except Exception as exc:
@@ -34,23 +37,6 @@ def reading_checkpoint(path: Path) -> Iterator[None]:
             f"{path} could not be read ({type(exc).__name__}: {exc}); the file is probably "
             "truncated or damaged: download it again"
         ) from exc
-
-
-def load_tensors_only(file: Path | BinaryIO, refusal: str) -> Any:
-    """`torch.load(file, weights_only=True)` onto the CPU.
-
-    A pickle naming a global or class torch does not allow raises `UnsafePickleError(refusal)`;
-    other failures (a damaged stream, ...) pass through, for `reading_checkpoint` to report.
-    """
-    try:
-        return torch.load(file, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
-        # torch wraps its unpickler's words in advice to load unsafely: keep its words only
-        reason = exc.__context__ if isinstance(exc.__context__, pickle.UnpicklingError) else exc
-        if any(sign in str(reason) for sign in _REFUSED_OBJECT_SIGNS):
-            refused = str(reason).split(" Please use")[0]  # not its how-to-allow advice
-            raise UnsafePickleError(f"{refusal} (torch: {refused})") from exc
-        raise pickle.UnpicklingError(str(reason)) from exc
 
 
 def torch_file_keys(path: Path) -> bytes:
@@ -62,18 +48,21 @@ def torch_file_keys(path: Path) -> bytes:
         try:
             with zipfile.ZipFile(path) as archive:
                 names = [n for n in archive.namelist() if n.rsplit("/", 1)[-1] == "data.pkl"]
-                return archive.read(names[0]) if names else b""
+                if not names:
+                    return b""
+                with archive.open(names[0]) as member:  # capped: it may claim any size
+                    return member.read(_TORCH_KEYS_SCAN_BYTES)
         except Exception:  # any damage: zipfile raises many kinds
             return read_head(path, _TORCH_KEYS_SCAN_BYTES)
     return read_head(path, _TORCH_KEYS_SCAN_BYTES) if head[:1] == b"\x80" else b""
 
 
 def read_torch_file(path: Path, advice: str) -> Any:
-    """The tensors of the torch file `path` (loaded with `weights_only=True`). Pickled
+    """The tensors of the torch file `path` (sizes checked, nothing run). Pickled
     objects besides tensors are refused with `advice` on what to save instead; damage is a
     `CorruptCheckpointError`."""
     with reading_checkpoint(path):
-        return load_tensors_only(
+        return read_torch(
             path,
             f"{path} holds pickled Python objects besides tensors, which gan_kit does not run; "
             + advice,

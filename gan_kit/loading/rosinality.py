@@ -24,6 +24,7 @@ from torch import Tensor
 from gan_kit.errors import CheckpointMismatchError, UnsupportedCheckpointError
 from gan_kit.generators.resample import make_filter
 from gan_kit.generators.stylegan2 import StyleGAN2Config, StyleGAN2Generator
+from gan_kit.loading.limits import check_fits, shown, stylegan2_weights
 from gan_kit.loading.reading import read_torch_file, torch_file_keys
 
 MAPPING_LR_MUL = 0.01
@@ -152,21 +153,33 @@ def generator_from_state_dict(
     for key, value in state.items():
         if not isinstance(key, str) or not isinstance(value, Tensor):
             raise CheckpointMismatchError(
-                f"{source} holds the entry {key!r} ({type(value).__name__}), but a generator "
+                f"{source} holds the entry {shown(key)} ({type(value).__name__}), but a generator "
                 "state dict maps tensor names to tensors: the checkpoint is damaged or of "
                 "another kind"
             )
     try:
         config = _config_from_shapes(state)
+        check_fits(
+            stylegan2_weights(config, source), sum(t.numel() for t in state.values()), source
+        )
         _check_latent_avg(latent_avg, config.w_dim, source)
         _check_blur_kernels(state)
         generator = StyleGAN2Generator(config)
         recording = _RecordingDict(state)
         ours = convert_state_dict(recording, latent_avg, config)
-    except (KeyError, IndexError, ValueError, TypeError, RuntimeError, ZeroDivisionError) as exc:
+    except (
+        KeyError,
+        IndexError,
+        ValueError,
+        TypeError,
+        RuntimeError,
+        ZeroDivisionError,
+        OverflowError,
+    ) as exc:
         raise CheckpointMismatchError(
             f"{source} is not a well-formed rosinality StyleGAN2 generator "
-            f"({type(exc).__name__}: {exc}): is it damaged, or of another architecture?"
+            f"({type(exc).__name__}: {shown(str(exc), 200)}): is it damaged, or of another "
+            "architecture?"
         ) from exc
     expected = generator.state_dict()
     unread = {k for k in state if not k.endswith((".blur.kernel", ".upsample.kernel"))}

@@ -26,6 +26,7 @@ import torch
 from gan_kit.errors import CheckpointMismatchError, UnsupportedCheckpointError
 from gan_kit.generators.resample import make_filter
 from gan_kit.generators.stylegan2 import StyleGAN2Config, StyleGAN2Generator
+from gan_kit.loading.limits import check_fits, shown, stylegan2_weights
 from gan_kit.loading.tf_build_source import build_function_defaults
 from gan_kit.loading.tf_network_pickle import TFNetwork, read_networks, write_networks
 from gan_kit.values import is_finite_number, is_whole_number
@@ -228,13 +229,13 @@ def _settings(network: TFNetwork, stated: list[dict[str, Any]]) -> dict[str, Any
         origin = "the build source's default" if key in from_source else "static_kwargs"
         if key in _REQUIRED_VALUES and value != _REQUIRED_VALUES[key]:
             raise UnsupportedCheckpointError(
-                f"{origin} {key}={value!r}: gan_kit builds StyleGAN2 generators "
+                f"{origin} {key}={shown(value)}: gan_kit builds StyleGAN2 generators "
                 f"with {key}={_REQUIRED_VALUES[key]!r} only"
             )
         if key in _SETTING_CHECKS and not _SETTING_CHECKS[key][0](value):
             raise UnsupportedCheckpointError(
-                f"{origin} {key}={value!r} is not {_SETTING_CHECKS[key][1]}: the pickle is not "
-                "a StyleGAN2 generator gan_kit can build"
+                f"{origin} {key}={shown(value)} is not {_SETTING_CHECKS[key][1]}: the pickle is "
+                "not a StyleGAN2 generator gan_kit can build"
             )
     return settings
 
@@ -270,8 +271,8 @@ def _component(network: TFNetwork, name: str) -> TFNetwork:
         return network.components[name]
     except KeyError:
         raise UnsupportedCheckpointError(
-            f"the network {network.name!r} has no {name!r} component "
-            f"(it has {sorted(network.components)}): pass a StyleGAN2 generator pickle"
+            f"the network {shown(network.name)} has no {name!r} component "
+            f"(it has {shown(sorted(network.components))}): pass a StyleGAN2 generator pickle"
         ) from None
 
 
@@ -306,9 +307,10 @@ def _config_from_shapes(
             ),
             normalize_z=bool(settings.get("normalize_latents", True)),
         )
-    except (KeyError, IndexError, ValueError, AttributeError) as exc:
+    except (KeyError, IndexError, ValueError, AttributeError, OverflowError, TypeError) as exc:
         raise CheckpointMismatchError(
-            f"the variables do not form a StyleGAN2 generator ({type(exc).__name__}: {exc})"
+            "the variables do not form a StyleGAN2 generator "
+            f"({type(exc).__name__}: {shown(str(exc), 200)})"
         ) from exc
     _check_ext_resolution(settings, config.resolution)
     if _EXT_KWARGS & settings.keys():
@@ -351,6 +353,12 @@ def generator_from_tf(network: TFNetwork) -> StyleGAN2Generator:
     stated = _stated_kwargs(network)
     settings = _settings(network, stated)
     config = _config_from_shapes(network, stated, settings)
+    held = sum(
+        array.size
+        for part in [network, *network.components.values()]
+        for array in part.variables.values()
+    )
+    check_fits(stylegan2_weights(config, "Gs"), held, "Gs")
     generator = StyleGAN2Generator(config)
     expected = generator.state_dict()
     sources = {"": network.variables, **{n: c.variables for n, c in network.components.items()}}

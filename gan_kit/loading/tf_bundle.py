@@ -10,6 +10,7 @@ offset, size, crc.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -19,8 +20,11 @@ import numpy as np
 
 from gan_kit.errors import CorruptCheckpointError, UnsupportedCheckpointError
 from gan_kit.loading.crc32c import masked_crc32c
+from gan_kit.loading.limits import shown
 
 __all__ = ["BundleEntry", "TensorBundle", "find_prefix"]
+
+_MAX_RANK = 8
 
 # --- Protobuf wire format, decoded by hand ------------------------------------------------
 
@@ -289,7 +293,12 @@ class TensorBundle:
         if dtype is None or entry.is_sliced:
             kind = "a partitioned tensor" if entry.is_sliced else f"dtype {entry.dtype_enum}"
             raise UnsupportedCheckpointError(f"{self.prefix}: tensor {name!r} is {kind}")
-        element_count = int(np.prod(entry.shape, dtype=np.int64))
+        if len(entry.shape) > _MAX_RANK or any(dim < 0 for dim in entry.shape):
+            raise CorruptCheckpointError(
+                f"{self.index_path}: tensor {name!r} has the shape {shown(list(entry.shape))}; "
+                "the index is damaged"
+            )
+        element_count = math.prod(entry.shape)  # Python ints: a product cannot wrap
         if element_count * dtype.itemsize != entry.size:
             raise CorruptCheckpointError(
                 f"{self.index_path}: tensor {name!r} has shape {list(entry.shape)} but "
@@ -301,13 +310,16 @@ class TensorBundle:
                 f"{shard} is missing: it holds tensor {name!r}; copy the whole checkpoint "
                 "(the .index and every .data-* file)"
             )
-        with shard.open("rb") as stream:
-            stream.seek(entry.offset)
-            raw = stream.read(entry.size)
+        shard_size = shard.stat().st_size
+        raw = b""
+        if entry.offset + entry.size <= shard_size:  # read only bytes the shard holds
+            with shard.open("rb") as stream:
+                stream.seek(entry.offset)
+                raw = stream.read(entry.size)
         if len(raw) != entry.size:
             raise CorruptCheckpointError(
                 f"{shard} is truncated: tensor {name!r} needs bytes {entry.offset} to "
-                f"{entry.offset + entry.size} but the file has {shard.stat().st_size}; "
+                f"{entry.offset + entry.size} but the file has {shard_size}; "
                 "copy the checkpoint again"
             )
         if masked_crc32c(raw) != entry.masked_crc:
