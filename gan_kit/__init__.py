@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 
-from gan_kit.directions import Directions, Edit, ganspace, sefa
 from gan_kit.errors import (
     CheckpointMismatchError,
     CheckpointNotFoundError,
@@ -28,6 +27,10 @@ from gan_kit.version import __version__
 
 # Public name -> the module it comes from, imported on first use.
 _LAZY = {
+    "Directions": "gan_kit.directions",
+    "Edit": "gan_kit.directions",
+    "ganspace": "gan_kit.directions",
+    "sefa": "gan_kit.directions",
     "Explorer": "gan_kit.explore",
     "Grid": "gan_kit.explore",
     "animation_clip": "gan_kit.explore",

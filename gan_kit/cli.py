@@ -22,7 +22,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from gan_kit.errors import GanKitError, InvalidInputError
-from gan_kit.names import DEFAULT_PSI, DEMO_MODELS, EASING_NAMES, INTERPOLATION_METHODS, NOISE_MODES
+from gan_kit.names import (
+    ATLAS_BATCH_SIZE,
+    ATLAS_COLUMNS,
+    ATLAS_PAGE_SIZE,
+    DEFAULT_PSI,
+    DEMO_MODELS,
+    EASING_NAMES,
+    INTERPOLATION_METHODS,
+    NOISE_MODES,
+)
 from gan_kit.version import __version__
 
 PSI_HELP = f"truncation psi (default: the model's, as `gan-kit models` lists; else {DEFAULT_PSI})"
@@ -220,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("--out", type=Path, required=True, help="the .safetensors file")
     convert.add_argument("--overwrite", action="store_true", help="replace an existing file")
     _quiet_option(convert)
+    _add_atlas_command(commands)
     return parser
 
 
@@ -367,7 +377,43 @@ def _convert(args: argparse.Namespace) -> Path:
     return convert(args.source, args.out, overwrite=args.overwrite)
 
 
+def _add_atlas_command(commands: argparse._SubParsersAction) -> None:
+    """`gan-kit atlas`: one page of a conditional model's class atlas as a PNG."""
+    atlas = commands.add_parser(
+        "atlas", help="a page of thumbnails of every class (BigGAN), with its recipe"
+    )
+    atlas.add_argument("--model", required=True, help="zoo name, URL or checkpoint path")
+    atlas.add_argument("--seed", type=int, default=0, help="the seed of every thumbnail (0)")
+    atlas.add_argument("--psi", type=parse_psi, help=PSI_HELP)
+    atlas.add_argument("--page", type=int, default=0, help="the page, from 0 (0)")
+    atlas.add_argument(
+        "--page-size", type=int, default=ATLAS_PAGE_SIZE, help=f"classes a page ({ATLAS_PAGE_SIZE})"
+    )
+    atlas.add_argument(
+        "--columns", type=int, default=ATLAS_COLUMNS, help=f"columns a page ({ATLAS_COLUMNS})"
+    )
+    atlas.add_argument("--like", type=int, help="order the classes by closeness to this one")
+    _output_options(atlas)
+
+
+def _atlas(args: argparse.Namespace) -> Path:
+    from gan_kit.explore import explorer
+    from gan_kit.explore.atlas import ClassAtlas
+
+    atlas = ClassAtlas(explorer(args.model, args.device), seed=args.seed, psi=args.psi)
+    order = None if args.like is None else atlas.similar(args.like)
+    atlas.page_classes(args.page, order, args.page_size)  # a bad page fails before rendering
+    from tqdm.auto import tqdm
+
+    with tqdm(total=100, unit="%", desc="atlas", disable=args.quiet or atlas.complete) as bar:
+        for fraction in atlas.render_steps(args.batch_size or ATLAS_BATCH_SIZE):
+            bar.update(round(100 * fraction) - bar.n)
+    grid = atlas.page_grid(args.page, order, page_size=args.page_size, columns=args.columns)
+    return grid.save_png(args.out, overwrite=args.overwrite)
+
+
 COMMANDS = {
+    "atlas": _atlas,
     "demo": _demo,
     "generate": _generate,
     "mix": _mix,

@@ -9,3 +9,9 @@ INTERPOLATION_METHODS: tuple[str, ...] = ("lerp", "slerp")
 EASING_NAMES: tuple[str, ...] = ("linear", "ease-in", "ease-out", "ease-in-out")
 DEMO_MODELS: tuple[str, ...] = ("demo-stylegan2", "demo-biggan")
 DEFAULT_PSI = 0.7  # for models the registry does not know
+
+# The class atlas (gan_kit.explore.atlas, `gan-kit atlas`): classes a page, its columns, and
+# classes rendered a step.
+ATLAS_PAGE_SIZE = 64
+ATLAS_COLUMNS = 8
+ATLAS_BATCH_SIZE = 8

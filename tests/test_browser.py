@@ -27,6 +27,7 @@ import base64
 import json
 import math
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -434,3 +435,51 @@ def test_the_studio_shows_progress_and_cancels_between_steps(studio_page, browse
     page.screenshot(path=studio_page.folder / "studio.png", full_page=True)
     assert errors == [], f"browser console errors: {errors}"
     assert studio_page.rule_log.read_text() == ""
+
+
+def test_clicking_a_child_in_voila_makes_it_the_parent(tmp_path, browser):
+    """The breeding studio in Voila: a click on the lower-right child of the grid (one
+    clickable pane) makes that child the parent, drawn exactly as a direct render."""
+    import nbformat
+    from playwright.sync_api import expect
+
+    import gan_kit
+    from gan_kit.explore import Genome, mutate
+    from gan_kit.widgets import jpeg_bytes
+
+    source = tmp_path / "source"
+    source.mkdir()
+    code = (
+        "import gan_kit\nfrom gan_kit.widgets import BreedingStudio\n"
+        'ex = gan_kit.explorer("demo-stylegan2", device="cpu")\n'
+        "BreedingStudio(ex, seed=5, psi=0.7, children=4, columns=2, genes=0)"
+    )
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    nbformat.write(notebook, source / "breeding.ipynb")
+    served = tmp_path / "served"
+    served.mkdir()
+    server = voila_serving(source / "breeding.ipynb", served)
+    voila_server = next(server)
+    try:
+        errors: list[str] = []
+        page = open_page(browser, errors)
+        page.goto(voila_server.url, timeout=TIMEOUT_MS)
+        live_pane(page, errors)
+        panes = page.locator("img.gan-kit-frame")
+        expect(panes).to_have_count(3, timeout=TIMEOUT_MS)  # parent, children, crossbreed
+        parent, children = panes.nth(0), panes.nth(1)
+        expect(children).to_have_attribute("src", re.compile("^blob:"), timeout=TIMEOUT_MS)
+        box = children.bounding_box()
+        page.mouse.click(box["x"] + box["width"] * 0.8, box["y"] + box["height"] * 0.8)
+        status = page.locator(".widget-label", has_text="parent ·").first
+        expect(status).to_contain_text("2 steps", timeout=TIMEOUT_MS)
+        settle(page, parent)
+        ex = gan_kit.explorer("demo-stylegan2", device="cpu")
+        child = mutate(ex, Genome.from_seed(ex, 5, psi=0.7), 4, radius=0.5, psi=0.7)[3]
+        page.screenshot(path=served / "breeding.png", full_page=True)
+        assert shown_bytes(page, parent) == jpeg_bytes(ex.render_uint8(child.batch())[0])
+        expect(page.get_by_role("button", name="undo")).to_be_enabled()
+        assert errors == [], f"browser console errors: {errors}"
+        assert voila_server.rule_log.read_text() == ""
+    finally:
+        server.close()

@@ -26,6 +26,8 @@ def test_the_numbered_notebooks_are_there():
         "03_biggan_explorer.ipynb",
         "04_interpolation_studio.ipynb",
         "05_favourites.ipynb",
+        "06_breeding_studio.ipynb",
+        "07_class_atlas.ipynb",
     ]
 
 
@@ -66,6 +68,8 @@ def test_notebooks_run_on_the_demo_models(tmp_path: Path):
         "eased.gif",
     }
     assert list((tmp_path / "favourites").glob("stylegan2-seed7-*.png"))
+    assert len(list((tmp_path / "favourites").glob("stylegan2-bred-*.png"))) == 3
+    assert (tmp_path / "atlas.png").is_file()
     assert rule_log.read_text() == "", "widget messages sent off the main thread"
     assert colab_rule.kernel_versions(rule_log) == colab_rule.widget_versions()
 

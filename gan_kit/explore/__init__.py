@@ -1,5 +1,6 @@
 """Exploring a generator without caring which kind it is: seeds, truncation, named layer
-slots, mixing, interpolation, rendering and grids.
+slots, mixing, interpolation, rendering and grids; breeding (mutations, crossbreeds) and
+the class atlas of a conditional model.
 
     import gan_kit
     ex = gan_kit.explorer("portraits.pkl")        # a path, zoo name, URL or loaded generator
@@ -13,10 +14,20 @@ slots, mixing, interpolation, rendering and grids.
 from __future__ import annotations
 
 from gan_kit.explore.animation import AnimationPath, animation_clip, save_animation
+from gan_kit.explore.atlas import ClassAtlas
 from gan_kit.explore.base import Explorer, Latents
 from gan_kit.explore.biggan import BigGANExplorer
+from gan_kit.explore.breeding import (
+    Genome,
+    History,
+    breeding_groups,
+    crossbreed,
+    express_genes,
+    mutate,
+)
 from gan_kit.explore.factory import explorer, model_reference
 from gan_kit.explore.favourites import ImageState, load_favourite, render_state, save_favourite
+from gan_kit.explore.genome_png import load_genome, save_genome
 from gan_kit.explore.grids import Grid, mixing_matrix, psi_sweep, render_recipe, sample_grid
 from gan_kit.explore.stylegan2 import StyleGAN2Explorer
 from gan_kit.generators.stylegan2 import NOISE_MODES, NoiseMode
@@ -25,21 +36,30 @@ __all__ = [
     "NOISE_MODES",
     "AnimationPath",
     "BigGANExplorer",
+    "ClassAtlas",
     "Explorer",
+    "Genome",
     "Grid",
+    "History",
     "ImageState",
     "Latents",
     "NoiseMode",
     "StyleGAN2Explorer",
     "animation_clip",
+    "breeding_groups",
+    "crossbreed",
     "explorer",
+    "express_genes",
     "load_favourite",
+    "load_genome",
     "mixing_matrix",
     "model_reference",
+    "mutate",
     "psi_sweep",
     "render_recipe",
     "render_state",
     "sample_grid",
     "save_animation",
     "save_favourite",
+    "save_genome",
 ]

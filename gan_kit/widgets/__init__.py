@@ -1,9 +1,12 @@
 """Interactive explorers for notebooks (ipywidgets 7.7.1 and 8, core widgets only), thin
 over `gan_kit.explore`:
 
+    from gan_kit.widgets import BreedingStudio, ClassAtlasWidget
     from gan_kit.widgets import ExplorerWidget, InterpolationStudio
     ExplorerWidget(gan_kit.explorer("tadne-512"))        # sliders, mixing, favourites
     InterpolationStudio(gan_kit.explorer("tadne-512"))   # keyframes, Play preview, GIF / MP4
+    BreedingStudio(gan_kit.explorer("tadne-512"))        # children, crossbreeds, undo
+    ClassAtlasWidget(gan_kit.explorer("demo-biggan"))    # every class at one seed
 
 The state of every widget is plain data (`ImageState`, `AnimationPath`, from
 `gan_kit.explore`) that renders and saves without ipywidgets. Every live view draws
@@ -25,12 +28,16 @@ except ImportError as error:
         "(or pip install ipywidgets)"
     ) from error
 
+from gan_kit.widgets.atlas import ClassAtlasWidget
+from gan_kit.widgets.breeding import BreedingStudio
 from gan_kit.widgets.explorer import ExplorerWidget
 from gan_kit.widgets.preview import Job, Preview, jpeg_bytes
 from gan_kit.widgets.studio import InterpolationStudio, offer_download
 
 __all__ = [
     "AnimationPath",
+    "BreedingStudio",
+    "ClassAtlasWidget",
     "ExplorerWidget",
     "ImageState",
     "InterpolationStudio",
