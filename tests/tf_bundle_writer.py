@@ -31,8 +31,11 @@ def _field(number: int, payload: int | bytes) -> bytes:
     return _varint(number << 3) + _varint(payload)
 
 
-def _entry_proto(array: np.ndarray, offset: int, data: bytes) -> bytes:
-    dims = b"".join(_field(2, _field(1, size)) for size in array.shape)
+def _entry_proto(
+    array: np.ndarray, offset: int, data: bytes, shape: tuple[int, ...] | None = None
+) -> bytes:
+    shape = array.shape if shape is None else shape
+    dims = b"".join(_field(2, _field(1, size % (1 << 64))) for size in shape)
     crc = masked_crc32c(data).to_bytes(4, "little")
     return (
         _field(1, _TF_DTYPES[array.dtype])
@@ -55,14 +58,18 @@ def _with_trailer(block: bytes) -> bytes:
     return block + b"\x00" + masked_crc32c(block + b"\x00").to_bytes(4, "little")
 
 
-def write_tensor_bundle(prefix: Path, arrays: dict[str, np.ndarray]) -> None:
-    """Write `arrays` as the checkpoint `prefix` (.index + .data-00000-of-00001)."""
+def write_tensor_bundle(
+    prefix: Path, arrays: dict[str, np.ndarray], claimed_shapes: dict | None = None
+) -> None:
+    """Write `arrays` as the checkpoint `prefix` (.index + .data-00000-of-00001); an entry
+    of `claimed_shapes` makes the index state that shape for that array instead (a lie)."""
     data = bytearray()
     items = [(b"", _field(1, 1) + _field(3, _field(1, 1)))]  # header: 1 shard, little endian
     for name in sorted(arrays):
         array = np.ascontiguousarray(arrays[name])
         raw = array.astype(array.dtype.newbyteorder("<")).tobytes()
-        items.append((name.encode(), _entry_proto(array, len(data), raw)))
+        claimed = (claimed_shapes or {}).get(name)
+        items.append((name.encode(), _entry_proto(array, len(data), raw, claimed)))
         data += raw
     data_block = _block(items)
     meta_block = _block([])

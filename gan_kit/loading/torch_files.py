@@ -21,7 +21,7 @@ from typing import Any, BinaryIO
 
 import torch
 
-from gan_kit.errors import CorruptCheckpointError, UnsupportedCheckpointError
+from gan_kit.errors import CorruptCheckpointError, UnsafePickleError, UnsupportedCheckpointError
 from gan_kit.loading.limits import ElementBudget, shown
 from gan_kit.loading.safe_pickle import plain_set, unpickle
 
@@ -169,8 +169,9 @@ def _state_dict_metadata(instance: Any, state: Any) -> None:
     """The state torch pickles on a state dict (its `_metadata` of module versions) is
     dropped; any other attribute is refused, so none can shadow an OrderedDict method."""
     if not (isinstance(state, dict) and set(state) <= {"_metadata"}):
-        raise UnsupportedCheckpointError(
-            f"the file gives a dict the attributes {shown(state)}, which gan_kit does not allow"
+        raise UnsafePickleError(
+            f"the pickle sets the attributes {shown(state)} of an OrderedDict, which gan_kit "
+            "does not allow (they could shadow its methods); nothing from the file was executed"
         )
 
 
