@@ -29,6 +29,7 @@ from gan_kit.explore import (
 from gan_kit.recipes import Recipe, recipe_from_png
 from gan_kit.version import __version__
 from gan_kit.zoo import convert, load, models
+from gan_kit.zoo.discriminator import load_discriminator
 
 __all__ = [
     "CheckpointMismatchError",
@@ -52,6 +53,7 @@ __all__ = [
     "convert",
     "explorer",
     "load",
+    "load_discriminator",
     "mixing_matrix",
     "models",
     "psi_sweep",

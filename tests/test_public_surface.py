@@ -18,6 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 DOCUMENTED = [
     "gan_kit",
     "gan_kit.demo",
+    "gan_kit.discriminators",
     "gan_kit.explore",
     "gan_kit.export",
     "gan_kit.generators",
