@@ -37,7 +37,8 @@ class StyleGAN2DiscriminatorConfig:
     """The discriminator's size: images of `resolution` px (a power of two) with
     `img_channels` channels, `channels` feature widths per resolution from 4 px up, the
     dense layer's `dense_width` (NVIDIA's nf(0)), the minibatch-stddev `mbstd_group_size`
-    (0 or 1: no such layer) and `mbstd_num_features`, and the FIR taps of downsampling."""
+    (0 or 1: no such layer) and `mbstd_num_features`, and `resample_filter`, the FIR taps
+    of downsampling."""
 
     resolution: int = 512
     channels: tuple[int, ...] = (512, 512, 512, 512, 512, 256, 128, 64)
