@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from gan_kit.cli_projection import add_best_of_option, add_project_parser, best_of, run_project
 from gan_kit.demo.showcase import DEMO_MODELS, showcase_paths, write_showcase
 from gan_kit.errors import GanKitError, InvalidInputError
 from gan_kit.explore import NOISE_MODES, explorer, model_reference
@@ -118,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     generate.add_argument("--columns", type=int, help="columns when only one axis varies")
     generate.add_argument("--no-labels", action="store_true", help="leave out the labels")
+    add_best_of_option(generate)
 
     mix = commands.add_parser("mix", help="a style-mixing matrix PNG (sources x destinations)")
     _sampling_options(mix)
@@ -150,6 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
     animate.add_argument(
         "--scale", type=_argument(parse_scale), default=1, help="enlarge frames N times (1)"
     )
+
+    add_project_parser(commands)
 
     rerender = commands.add_parser("rerender", help="render a gan_kit PNG again from its recipe")
     rerender.add_argument("image", type=Path, help="a PNG saved by gan_kit")
@@ -186,7 +190,7 @@ def _generate(args: argparse.Namespace) -> Path:
     rows, columns = grid_axes(len(args.seeds), len(psi), len(classes or ()))
     grid = sample_grid(
         model,
-        args.seeds,
+        best_of(model, args.seeds, args.best_of, psi[0]),
         psi=psi,
         classes=classes,
         rows=rows,
@@ -280,6 +284,7 @@ COMMANDS = {
     "mix": _mix,
     "interpolate": _interpolate,
     "rerender": _rerender,
+    "project": run_project,
 }
 
 
@@ -290,7 +295,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "models":
             print(list_models())
             return 0
-        if args.command != "demo":  # demo checks its own files, per model
+        if args.command not in ("demo", "project"):  # these check their own files
             _check_output(args)
         written = COMMANDS[args.command](args)
     except GanKitError as error:

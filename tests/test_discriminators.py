@@ -74,6 +74,14 @@ def test_a_batch_the_minibatch_std_cannot_group_is_refused():
         discriminator(torch.zeros(1, 3, 32, 32))
 
 
+def test_the_bundled_demo_model_has_its_discriminator():
+    discriminator = gan_kit.load_discriminator("demo-stylegan2", device="cpu")
+    assert discriminator.resolution == 64
+    faces = gan_kit.load("demo-stylegan2", device="cpu")(torch.randn(4, 128))
+    with torch.no_grad():
+        assert torch.isfinite(discriminator(faces)).all()
+
+
 @pytest.mark.parametrize(
     ("make", "words"),
     [

@@ -15,9 +15,11 @@ from __future__ import annotations
 from gan_kit.explore.animation import AnimationPath, animation_clip, save_animation
 from gan_kit.explore.base import Explorer, Latents
 from gan_kit.explore.biggan import BigGANExplorer
+from gan_kit.explore.critic import best_seeds, seed_scores
 from gan_kit.explore.factory import explorer, model_reference
 from gan_kit.explore.favourites import ImageState, load_favourite, render_state, save_favourite
 from gan_kit.explore.grids import Grid, mixing_matrix, psi_sweep, render_recipe, sample_grid
+from gan_kit.explore.projection import Projection, ProjectionLoss, project
 from gan_kit.explore.stylegan2 import StyleGAN2Explorer
 from gan_kit.generators.stylegan2 import NOISE_MODES, NoiseMode
 
@@ -30,16 +32,21 @@ __all__ = [
     "ImageState",
     "Latents",
     "NoiseMode",
+    "Projection",
+    "ProjectionLoss",
     "StyleGAN2Explorer",
     "animation_clip",
+    "best_seeds",
     "explorer",
     "load_favourite",
     "mixing_matrix",
     "model_reference",
+    "project",
     "psi_sweep",
     "render_recipe",
     "render_state",
     "sample_grid",
     "save_animation",
     "save_favourite",
+    "seed_scores",
 ]
