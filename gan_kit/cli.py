@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from gan_kit.cli_projection import add_best_of_option, add_project_parser, best_of, run_project
 from gan_kit.errors import GanKitError, InvalidInputError
 from gan_kit.names import (
     ATLAS_BATCH_SIZE,
@@ -162,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     generate.add_argument("--columns", type=int, help="columns when only one axis varies")
     generate.add_argument("--no-labels", action="store_true", help="leave out the labels")
+    add_best_of_option(generate)
 
     mix = commands.add_parser("mix", help="a style-mixing matrix PNG (sources x destinations)")
     _sampling_options(mix)
@@ -211,6 +213,8 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="enlarge frames N times (1)",
     )
+
+    add_project_parser(commands)
 
     rerender = commands.add_parser("rerender", help="render a gan_kit PNG again from its recipe")
     rerender.add_argument("image", type=Path, help="a PNG saved by gan_kit")
@@ -263,7 +267,7 @@ def _generate(args: argparse.Namespace) -> Path:
     rows, columns = grid_axes(len(args.seeds), len(psi), len(classes or ()))
     grid = sample_grid(
         model,
-        args.seeds,
+        best_of(model, args.seeds, args.best_of, psi[0]),
         psi=psi,
         classes=classes,
         rows=rows,
@@ -420,6 +424,7 @@ COMMANDS = {
     "interpolate": _interpolate,
     "rerender": _rerender,
     "convert": _convert,
+    "project": run_project,
 }
 
 
@@ -444,7 +449,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(list_models())
             return 0
         with _quiet(args.quiet):
-            if args.command != "demo":  # demo checks its own files, per model
+            if args.command not in ("demo", "project"):  # these check their own files
                 _check_before_work(args)
             written = COMMANDS[args.command](args)
     except GanKitError as error:

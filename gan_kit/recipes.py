@@ -125,8 +125,12 @@ _RECIPE_FIELDS: FieldRules = {
     "mix_class": OPTIONAL_CLASS,
     "labels": (lambda v: isinstance(v, bool), "true or false"),
     "gan_kit_version": (lambda v: isinstance(v, str), "a version"),
+    "styles": (
+        _optional(lambda v: bool(v) and _list_of(_list_of(is_number))(v)),
+        "a list of style rows (lists of numbers) or null",
+    ),
 }
-_SINCE_0_2 = ("mix_seed", "mix_class")  # left out of the JSON while unset: 0.1 reads it
+_SINCE_0_2 = ("mix_seed", "mix_class", "styles")  # left out of the JSON while unset
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,10 @@ class Recipe:
     default), rendered at the cell's psi and cutoff. `layout` "mixing-matrix": rows are
     the `sources` seeds, columns the destination `seeds`, each cell the destination with
     the `layers` slots taken from its source.
+
+    `styles` (a projected picture, `gan_kit.project`) holds one image's style code inline,
+    one row per slot (StyleGAN2: the ws); it replaces the seeds' own styles in every cell
+    (one seed, psi 1), and with `layers` is mixed with `mix_seed` like any seed.
     """
 
     model: str | None  # as given to gan_kit.load: zoo name, URL or absolute path
@@ -162,6 +170,7 @@ class Recipe:
     mix_class: ClassChoice | None = None
     labels: bool = True
     gan_kit_version: str = __version__
+    styles: tuple[tuple[float, ...], ...] | None = None
 
     def to_json(self) -> str:
         """The recipe as JSON (what `from_json` reads)."""
@@ -199,6 +208,8 @@ class Recipe:
         if data.get("classes") is not None:
             data["classes"] = tuple(json_class(c) for c in data["classes"])
         data["mix_class"] = json_class(data.get("mix_class"))
+        if data.get("styles") is not None:
+            data["styles"] = tuple(tuple(float(v) for v in row) for row in data["styles"])
         return cls(**data)
 
     def png_text(self) -> dict[str, str]:

@@ -13,6 +13,8 @@ import colab_rule
 import nbformat
 import pytest
 
+from gan_kit.recipes import recipe_from_png
+
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("[0-9][0-9]_*.ipynb"))
 MODEL_VARIABLES = ("GAN_KIT_STYLEGAN2_MODEL", "GAN_KIT_BIGGAN_MODEL")
@@ -28,6 +30,7 @@ def test_the_numbered_notebooks_are_there():
         "05_favourites.ipynb",
         "06_breeding_studio.ipynb",
         "07_class_atlas.ipynb",
+        "08_project_your_picture.ipynb",
     ]
 
 
@@ -70,6 +73,8 @@ def test_notebooks_run_on_the_demo_models(tmp_path: Path):
     assert list((tmp_path / "favourites").glob("stylegan2-seed7-*.png"))
     assert len(list((tmp_path / "favourites").glob("stylegan2-bred-*.png"))) == 3
     assert (tmp_path / "atlas.png").is_file()
+    assert recipe_from_png(tmp_path / "projected.png").styles is not None
+    assert (tmp_path / "projected-loop.gif").is_file()
     assert rule_log.read_text() == "", "widget messages sent off the main thread"
     assert colab_rule.kernel_versions(rule_log) == colab_rule.widget_versions()
 

@@ -19,6 +19,7 @@ DOCUMENTED = [
     "gan_kit",
     "gan_kit.demo",
     "gan_kit.directions",
+    "gan_kit.discriminators",
     "gan_kit.explore",
     "gan_kit.export",
     "gan_kit.generators",

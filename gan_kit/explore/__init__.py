@@ -25,10 +25,12 @@ from gan_kit.explore.breeding import (
     express_genes,
     mutate,
 )
+from gan_kit.explore.critic import best_seeds, seed_scores
 from gan_kit.explore.factory import explorer, model_reference
 from gan_kit.explore.favourites import ImageState, load_favourite, render_state, save_favourite
 from gan_kit.explore.genome_png import load_genome, save_genome
 from gan_kit.explore.grids import Grid, mixing_matrix, psi_sweep, render_recipe, sample_grid
+from gan_kit.explore.projection import Projection, ProjectionLoss, project
 from gan_kit.explore.stylegan2 import StyleGAN2Explorer
 from gan_kit.generators.stylegan2 import NOISE_MODES, NoiseMode
 
@@ -44,8 +46,11 @@ __all__ = [
     "ImageState",
     "Latents",
     "NoiseMode",
+    "Projection",
+    "ProjectionLoss",
     "StyleGAN2Explorer",
     "animation_clip",
+    "best_seeds",
     "breeding_groups",
     "crossbreed",
     "explorer",
@@ -55,6 +60,7 @@ __all__ = [
     "mixing_matrix",
     "model_reference",
     "mutate",
+    "project",
     "psi_sweep",
     "render_recipe",
     "render_state",
@@ -62,4 +68,5 @@ __all__ = [
     "save_animation",
     "save_favourite",
     "save_genome",
+    "seed_scores",
 ]

@@ -377,10 +377,25 @@ def _cell_styles(explorer: Explorer, recipe: Recipe, cells: list[dict]) -> torch
     if all(choice is None for choice in classes):
         classes = None  # every seed's default class (and none for unconditional models)
     styles = explorer.styles(explorer.latents(seeds, classes), psis, recipe.cutoff)
+    if recipe.styles is not None:
+        styles[: len(cells)] = _inline_styles(explorer, recipe, len(cells))
     if recipe.layers is None:
         return styles
     own, mixed_in = styles.split(len(cells))
     return explorer.mix(own, mixed_in, recipe.layers)
+
+
+def _inline_styles(explorer: Explorer, recipe: Recipe, count: int) -> torch.Tensor:
+    """The recipe's inline style code (a projected picture), once per cell."""
+    styles = torch.tensor(recipe.styles, dtype=torch.float32)
+    if tuple(styles.shape) != explorer.layout.shape:
+        raise InvalidInputError(
+            f"the recipe's styles have shape {list(styles.shape)}, but {explorer.model} takes "
+            f"{list(explorer.layout.shape)}: render it with the model it was projected into"
+        )
+    if len(recipe.seeds) != 1 or any(psi != 1 for psi in recipe.psi):
+        raise InvalidInputError("a recipe with inline styles has one seed and psi 1")
+    return styles.to(explorer.device).expand(count, *styles.shape)
 
 
 def _render_mixing_matrix(explorer: Explorer, recipe: Recipe, options: dict) -> Grid:

@@ -130,14 +130,15 @@ def recognises(path: Path) -> bool:
     return head[:1] == pickle.PROTO and PERSISTENCE_MODULE.encode() in head
 
 
-def read_networks(path: Path) -> dict[str, Any]:
-    """The pickle's top-level dict, networks as `PersistentObject`s; nothing is executed."""
+def read_networks(path: Path, network: str = "G_ema") -> dict[str, Any]:
+    """The pickle's top-level dict, networks as `PersistentObject`s; nothing is executed.
+    `network` is the one it must hold (the generator's `G_ema`, or `D`)."""
     budget = ElementBudget(path.stat().st_size, str(path))
     with reading_checkpoint(path):  # the tensor storages are torch files inside the pickle
         data = restricted_load(path, _allowed(budget), stateful=STATE_SETTERS)
-    if not isinstance(data, Mapping) or not isinstance(data.get("G_ema"), PersistentObject):
+    if not isinstance(data, Mapping) or not isinstance(data.get(network), PersistentObject):
         raise UnsupportedCheckpointError(
-            f"{path} is not a stylegan2-ada-pytorch network pickle (no 'G_ema' network): "
+            f"{path} is not a stylegan2-ada-pytorch network pickle (no {network!r} network): "
             "pass a network-snapshot-*.pkl"
         )
     return dict(data)
