@@ -16,11 +16,14 @@ from dataclasses import replace
 from pathlib import Path
 
 from gan_kit.demo.showcase import DEMO_MODELS, showcase_paths, write_showcase
+from gan_kit.directions import ganspace, sefa
+from gan_kit.directions.record import Edit
 from gan_kit.errors import GanKitError, InvalidInputError
 from gan_kit.explore import NOISE_MODES, explorer, model_reference
 from gan_kit.explore.animation import animation_writer, checked_scale, save_animation
-from gan_kit.explore.base import DEFAULT_PSI
+from gan_kit.explore.base import DEFAULT_PSI, Explorer
 from gan_kit.explore.grids import mixing_matrix, render_recipe, sample_grid
+from gan_kit.explore.strips import DEFAULT_STRENGTHS, direction_strip
 from gan_kit.export.paths import checked_output_path
 from gan_kit.latents.classes import parse_class
 from gan_kit.latents.interpolation import EASINGS, INTERPOLATIONS
@@ -58,6 +61,43 @@ def parse_psi(text: str) -> float:
         return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"psi must be a number, got {text!r}") from None
+
+
+DIRECTION_METHODS = {"sefa": sefa, "ganspace": ganspace}
+EDIT_HELP = (
+    "move every image along a direction: METHOD:INDEX=STRENGTH (sefa:0=2), METHOD@SLOTS"
+    ":INDEX=STRENGTH for chosen slots (ganspace@coarse:1=-1.5); repeatable"
+)
+
+
+def parse_edit(text: str) -> tuple[str, str | None, int, float]:
+    """An --edit value (argparse type): (method, slots or None, index, strength)."""
+    head, _, strength = text.partition("=")
+    method_slots, _, index = head.partition(":")
+    method, _, slots = method_slots.partition("@")
+    if method not in DIRECTION_METHODS or not index or not strength:
+        raise InvalidInputError(
+            f"--edit takes METHOD:INDEX=STRENGTH with METHOD {' or '.join(DIRECTION_METHODS)}"
+            f" (e.g. sefa:0=2), got {text!r}"
+        )
+    try:
+        return method, slots or None, int(index), float(strength)
+    except ValueError:
+        raise InvalidInputError(
+            f"--edit {text!r}: INDEX must be a whole number and STRENGTH a number"
+        ) from None
+
+
+def command_edits(model: Explorer, specs: Sequence[tuple] | None) -> list[Edit]:
+    """The `Edit` records of --edit values on `model` (directions cached per model)."""
+    edits = []
+    for method, slots, index, strength in specs or ():
+        slot_list = None if slots is None else slots.split(",")
+        if index < 0:
+            raise InvalidInputError(f"--edit {method}:{index}: INDEX must be 0 or more")
+        directions = DIRECTION_METHODS[method](model, slot_list, top=index + 1)
+        edits.append(directions.edit(index, strength))
+    return edits
 
 
 def grid_axes(seeds: int, psis: int, classes: int) -> tuple[str, str | None]:
@@ -118,6 +158,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     generate.add_argument("--columns", type=int, help="columns when only one axis varies")
     generate.add_argument("--no-labels", action="store_true", help="leave out the labels")
+    generate.add_argument("--edit", type=_argument(parse_edit), action="append", help=EDIT_HELP)
+
+    directions = commands.add_parser(
+        "directions", help="a strip PNG: rows of directions, columns of strengths, with recipe"
+    )
+    _sampling_options(directions)
+    directions.add_argument("--method", choices=sorted(DIRECTION_METHODS), default="sefa")
+    directions.add_argument("--top", type=int, default=8, help="directions (rows), 8")
+    directions.add_argument("--slots", nargs="+", help="slots or groups to move (default: all)")
+    directions.add_argument("--seed", type=int, default=0, help="the sample to move (0)")
+    directions.add_argument("--psi", type=parse_psi, help=PSI_HELP)
+    directions.add_argument(
+        "--strengths",
+        type=parse_psi,
+        nargs="+",
+        default=list(DEFAULT_STRENGTHS),
+        help="columns, in standard deviations (-3 to 3)",
+    )
+    directions.add_argument("--no-labels", action="store_true", help="leave out the labels")
 
     mix = commands.add_parser("mix", help="a style-mixing matrix PNG (sources x destinations)")
     _sampling_options(mix)
@@ -150,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     animate.add_argument(
         "--scale", type=_argument(parse_scale), default=1, help="enlarge frames N times (1)"
     )
+    animate.add_argument("--edit", type=_argument(parse_edit), action="append", help=EDIT_HELP)
 
     rerender = commands.add_parser("rerender", help="render a gan_kit PNG again from its recipe")
     rerender.add_argument("image", type=Path, help="a PNG saved by gan_kit")
@@ -194,6 +254,24 @@ def _generate(args: argparse.Namespace) -> Path:
         num_columns=args.columns,
         cutoff=args.cutoff,
         labels=not args.no_labels,
+        edits=command_edits(model, args.edit),
+        **_render_options(args),
+    )
+    return grid.save_png(args.out, overwrite=args.overwrite)
+
+
+def _directions(args: argparse.Namespace) -> Path:
+    model = explorer(args.model, args.device)
+    if args.cutoff is not None:
+        raise InvalidInputError("--cutoff is not used by directions: leave it out")
+    found = DIRECTION_METHODS[args.method](model, args.slots, top=args.top)
+    grid = direction_strip(
+        model,
+        found,
+        args.seed,
+        strengths=args.strengths,
+        psi=args.psi,
+        labels=not args.no_labels,
         **_render_options(args),
     )
     return grid.save_png(args.out, overwrite=args.overwrite)
@@ -227,6 +305,7 @@ def _interpolate(args: argparse.Namespace) -> Path:
         cutoff=args.cutoff,
         layers=args.layers,
     )
+    styles = model.apply_edits(styles, command_edits(model, args.edit))
     return save_animation(
         model,
         styles,
@@ -277,6 +356,7 @@ def _rerender(args: argparse.Namespace) -> Path:
 COMMANDS = {
     "demo": _demo,
     "generate": _generate,
+    "directions": _directions,
     "mix": _mix,
     "interpolate": _interpolate,
     "rerender": _rerender,

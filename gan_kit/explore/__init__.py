@@ -18,6 +18,7 @@ from gan_kit.explore.biggan import BigGANExplorer
 from gan_kit.explore.factory import explorer, model_reference
 from gan_kit.explore.favourites import ImageState, load_favourite, render_state, save_favourite
 from gan_kit.explore.grids import Grid, mixing_matrix, psi_sweep, render_recipe, sample_grid
+from gan_kit.explore.strips import direction_strip
 from gan_kit.explore.stylegan2 import StyleGAN2Explorer
 from gan_kit.generators.stylegan2 import NOISE_MODES, NoiseMode
 
@@ -32,6 +33,7 @@ __all__ = [
     "NoiseMode",
     "StyleGAN2Explorer",
     "animation_clip",
+    "direction_strip",
     "explorer",
     "load_favourite",
     "mixing_matrix",
