@@ -21,6 +21,12 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from gan_kit.cli_directions import (
+    add_directions_parser,
+    add_edit_option,
+    command_edits,
+    run_directions,
+)
 from gan_kit.cli_projection import add_best_of_option, add_project_parser, best_of, run_project
 from gan_kit.errors import GanKitError, InvalidInputError
 from gan_kit.names import (
@@ -164,6 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--columns", type=int, help="columns when only one axis varies")
     generate.add_argument("--no-labels", action="store_true", help="leave out the labels")
     add_best_of_option(generate)
+    add_edit_option(generate, _argument)
+    add_directions_parser(commands, _sampling_options, parse_psi, PSI_HELP)
 
     mix = commands.add_parser("mix", help="a style-mixing matrix PNG (sources x destinations)")
     _sampling_options(mix)
@@ -213,6 +221,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="enlarge frames N times (1)",
     )
+    add_edit_option(animate, _argument)
 
     add_project_parser(commands)
 
@@ -275,9 +284,14 @@ def _generate(args: argparse.Namespace) -> Path:
         num_columns=args.columns,
         cutoff=args.cutoff,
         labels=not args.no_labels,
+        edits=command_edits(model, args.edit),
         **_render_options(args),
     )
     return grid.save_png(args.out, overwrite=args.overwrite)
+
+
+def _directions(args: argparse.Namespace) -> Path:
+    return run_directions(args, _render_options(args))
 
 
 def _mix(args: argparse.Namespace) -> Path:
@@ -312,6 +326,7 @@ def _interpolate(args: argparse.Namespace) -> Path:
         cutoff=args.cutoff,
         layers=args.layers,
     )
+    styles = model.apply_edits(styles, command_edits(model, args.edit))
     return save_animation(
         model,
         styles,
@@ -420,6 +435,7 @@ COMMANDS = {
     "atlas": _atlas,
     "demo": _demo,
     "generate": _generate,
+    "directions": _directions,
     "mix": _mix,
     "interpolate": _interpolate,
     "rerender": _rerender,

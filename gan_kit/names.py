@@ -15,3 +15,8 @@ DEFAULT_PSI = 0.7  # for models the registry does not know
 ATLAS_PAGE_SIZE = 64
 ATLAS_COLUMNS = 8
 ATLAS_BATCH_SIZE = 8
+
+# Directions (gan_kit.directions, `gan-kit directions`, `--edit`): the methods, and the
+# strengths (standard deviations) of a direction strip's columns.
+DIRECTION_METHODS: tuple[str, ...] = ("sefa", "ganspace")
+DEFAULT_STRENGTHS: tuple[float, ...] = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)

@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Literal
 
+from gan_kit.directions.record import Edit
 from gan_kit.errors import GanKitError, InvalidInputError
 from gan_kit.export import read_png_text
 from gan_kit.generators.kinds import KINDS
@@ -110,7 +111,10 @@ _AXIS = (_one_of("seed", "psi", "class"), '"seed", "psi" or "class"')
 _RECIPE_FIELDS: FieldRules = {
     "model": (_optional(lambda v: isinstance(v, str)), "a name, URL or path"),
     "kind": (_one_of(*KINDS), " or ".join(json.dumps(kind) for kind in KINDS)),
-    "layout": (_one_of("grid", "mixing-matrix"), '"grid" or "mixing-matrix"'),
+    "layout": (
+        _one_of("grid", "mixing-matrix", "directions"),
+        '"grid", "mixing-matrix" or "directions"',
+    ),
     "seeds": (_list_of(is_whole_number), "a list of whole numbers"),
     "psi": (_list_of(is_number), "a list of numbers"),
     "classes": (_optional(_list_of(_is_class)), "a list of classes or null"),
@@ -124,13 +128,16 @@ _RECIPE_FIELDS: FieldRules = {
     "mix_seed": OPTIONAL_INT,
     "mix_class": OPTIONAL_CLASS,
     "labels": (lambda v: isinstance(v, bool), "true or false"),
+    "edits": (_optional(lambda v: isinstance(v, list) and len(v) <= 64), "a list of edits or null"),
+    "strengths": (_optional(_list_of(is_number)), "a list of numbers or null"),
     "gan_kit_version": (lambda v: isinstance(v, str), "a version"),
     "styles": (
         _optional(lambda v: bool(v) and _list_of(_list_of(is_number))(v)),
         "a list of style rows (lists of numbers) or null",
     ),
 }
-_SINCE_0_2 = ("mix_seed", "mix_class", "styles")  # left out of the JSON while unset
+# left out of the JSON while unset, so that older gan_kits read the recipe
+_SINCE_0_2 = ("mix_seed", "mix_class", "styles", "edits", "strengths")
 
 
 @dataclass(frozen=True)
@@ -146,7 +153,10 @@ class Recipe:
     takes those slots from the sample of `mix_seed` (class `mix_class`, None: the seed's
     default), rendered at the cell's psi and cutoff. `layout` "mixing-matrix": rows are
     the `sources` seeds, columns the destination `seeds`, each cell the destination with
-    the `layers` slots taken from its source.
+    the `layers` slots taken from its source. `edits` (`Edit` records, each with its
+    direction vector) move every cell's style code, in order, after any mixing.
+    `layout` "directions": one seed and psi; a row per edit of `edits`, a column per
+    value of `strengths` (each replacing the row edit's strength).
 
     `styles` (a projected picture, `gan_kit.project`) holds one image's style code inline,
     one row per slot (StyleGAN2: the ws); it replaces the seeds' own styles in every cell
@@ -169,6 +179,8 @@ class Recipe:
     mix_seed: int | None = None
     mix_class: ClassChoice | None = None
     labels: bool = True
+    edits: tuple[Edit, ...] | None = None
+    strengths: tuple[float, ...] | None = None
     gan_kit_version: str = __version__
     styles: tuple[tuple[float, ...], ...] | None = None
 
@@ -202,7 +214,7 @@ class Recipe:
         check_lengths(data, what)
         check_fields(data, _RECIPE_FIELDS, what)
         data = dict(data)
-        for name in ("seeds", "psi", "layers", "sources"):
+        for name in ("seeds", "psi", "layers", "sources", "strengths"):
             if data.get(name) is not None:
                 data[name] = tuple(data[name])
         if data.get("classes") is not None:
@@ -210,6 +222,11 @@ class Recipe:
         data["mix_class"] = json_class(data.get("mix_class"))
         if data.get("styles") is not None:
             data["styles"] = tuple(tuple(float(v) for v in row) for row in data["styles"])
+        if data.get("edits") is not None:
+            data["edits"] = tuple(
+                Edit.from_dict(edit, f"{what}'s edit {index}")
+                for index, edit in enumerate(data["edits"])
+            )
         return cls(**data)
 
     def png_text(self) -> dict[str, str]:

@@ -175,7 +175,7 @@ def test_bad_input_gets_clear_errors(demo):
 
 def test_biggan_directions_move_z_chunks_only():
     ex = gan_kit.explorer("demo-biggan", device="cpu")
-    with pytest.raises(InvalidInputError, match="not class_B1"):
+    with pytest.raises(InvalidInputError, match="B1 class_B1 is not inside one"):
         gan_kit.sefa(ex, slots=["B1", "class_B1"])
 
 

@@ -25,8 +25,10 @@ def sefa(
     explorer: Explorer, slots: Layers | None = None, top: int = 8, *, cache: bool = True
 ) -> Directions:
     """The `top` SeFa directions (closed-form factorization, Shen & Zhou 2021) of the
-    weights that read `slots` (slot or group names; None: every slot directions move) of
-    `explorer`'s model; `cache` keeps and reuses them under GAN_KIT_CACHE."""
+    weights that read `slots` (slot or group names inside one of the explorer's
+    `direction_groups`; None: all of the first, e.g. BigGAN's z chunks, where "class"
+    gives directions between classes) of `explorer`'s model; `cache` keeps and reuses
+    them under GAN_KIT_CACHE."""
     chosen = explorer.direction_slots(slots)
 
     def basis() -> torch.Tensor:
@@ -54,7 +56,7 @@ def ganspace(
         )
 
     def basis() -> torch.Tensor:
-        codes = explorer.sample_codes(samples, seed=1)
+        codes = explorer.sample_codes(samples, seed=1, slots=chosen)
         if not explorer.ganspace_reads_layers:
             return pca_basis(codes)
         weights = [w for slot in chosen for w in explorer.reading_weights(slot)]
@@ -73,7 +75,7 @@ def _directions(
     cache: bool,
 ) -> Directions:
     """The first `top` of the full basis `basis()` computes (or the cache holds)."""
-    dim = explorer.direction_dim
+    dim = explorer.slot_width(slots[0])
     if not is_whole_number(top) or not 1 <= top <= dim:
         raise InvalidInputError(
             f"top must be a whole number from 1 to {dim} (the dimension of this model's "
@@ -84,7 +86,7 @@ def _directions(
     found = directions_cache.load_basis(fingerprint, empty.key, dim) if cache else None
     if found is None:
         vectors = basis().float()
-        scales = scales_along(explorer.sample_codes(SCALE_SAMPLES), vectors)
+        scales = scales_along(explorer.sample_codes(SCALE_SAMPLES, slots=slots), vectors)
         if cache:
             directions_cache.save_basis(fingerprint, empty.key, vectors, scales)
     else:

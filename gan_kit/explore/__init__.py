@@ -31,6 +31,7 @@ from gan_kit.explore.favourites import ImageState, load_favourite, render_state,
 from gan_kit.explore.genome_png import load_genome, save_genome
 from gan_kit.explore.grids import Grid, mixing_matrix, psi_sweep, render_recipe, sample_grid
 from gan_kit.explore.projection import Projection, ProjectionLoss, project
+from gan_kit.explore.strips import direction_strip
 from gan_kit.explore.stylegan2 import StyleGAN2Explorer
 from gan_kit.generators.stylegan2 import NOISE_MODES, NoiseMode
 
@@ -53,6 +54,7 @@ __all__ = [
     "best_seeds",
     "breeding_groups",
     "crossbreed",
+    "direction_strip",
     "explorer",
     "express_genes",
     "load_favourite",

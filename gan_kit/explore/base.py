@@ -67,7 +67,9 @@ class Explorer(ABC):
     spaces: ClassVar[tuple[str, ...]]  # the latent spaces `interpolate` can work in
     truncation_name: ClassVar[str]  # what the model's papers call psi: "psi", "truncation"
     noise_modes: ClassVar[tuple[str, ...]]  # the noise modes that change its images
-    direction_group: ClassVar[str]  # the group of slots that directions can move
+    # the groups of slots that directions can move (one group per Directions); the first
+    # is the default
+    direction_groups: ClassVar[tuple[str, ...]]
     # GANSpace: PCA of the slot codes themselves (False), or of the layers reading them
     ganspace_reads_layers: ClassVar[bool]
 
@@ -232,31 +234,43 @@ class Explorer(ABC):
     # --- directions -----------------------------------------------------------------------
 
     def direction_slots(self, slots: Layers | None) -> tuple[str, ...]:
-        """The slots `slots` (slot and group names; None: all of `direction_group`) names,
-        refusing any that directions cannot move (BigGAN's class vectors)."""
-        allowed = self.layout.groups[self.direction_group]
-        chosen = self.layout.resolve(allowed if slots is None else slots)
-        refused = [name for name in chosen if name not in allowed]
-        if refused:
-            raise InvalidInputError(
-                f"directions move the slots {' '.join(allowed)} (group {self.direction_group!r}),"
-                f" not {' '.join(refused)}: choose among those"
-            )
-        return chosen
+        """The slots `slots` (slot and group names; None: the first of
+        `direction_groups`) names, refusing a choice that is not inside one of those
+        groups (BigGAN: z chunks or class vectors, not both)."""
+        default = self.layout.groups[self.direction_groups[0]]
+        chosen = self.layout.resolve(default if slots is None else slots)
+        for group in self.direction_groups:
+            if set(chosen) <= set(self.layout.groups[group]):
+                return chosen
+        groups = "; ".join(
+            f"{group} = {' '.join(self.layout.groups[group])}" for group in self.direction_groups
+        )
+        raise InvalidInputError(
+            f"directions move slots of one of the groups {groups}; {' '.join(chosen)} is not "
+            "inside one: choose slots of one group"
+        )
+
+    def slot_width(self, slot: str) -> int:
+        """The width of `slot`'s code (the dimension of directions that move it)."""
+        return torch.zeros(self.layout.shape, device="meta")[self.layout.regions[slot]].shape[-1]
 
     @property
     @abstractmethod
     def direction_dim(self) -> int:
-        """The width of one slot's code: the dimension of this model's directions."""
+        """The width of one slot's code in the first of `direction_groups`: the
+        dimension of this model's default directions."""
 
     @abstractmethod
     def reading_weights(self, slot: str) -> list[torch.Tensor]:
         """The weights [out, dim] of the layers that read `slot`'s code (SeFa's A)."""
 
     @abstractmethod
-    def sample_codes(self, n: int, seed: int = 0) -> torch.Tensor:
-        """`n` untruncated codes [n, dim] of one slot, drawn from numpy's
-        RandomState(seed) (identical on any machine): what strengths are measured in."""
+    def sample_codes(
+        self, n: int, seed: int = 0, slots: tuple[str, ...] | None = None
+    ) -> torch.Tensor:
+        """`n` untruncated codes [n, dim] of one of `slots` (None: the default
+        direction group's), drawn from numpy's RandomState(seed) (identical on any
+        machine): what strengths are measured in."""
 
     def edit(
         self,
@@ -288,10 +302,13 @@ class Explorer(ABC):
         for edit in edits:
             if not isinstance(edit, Edit):
                 raise InvalidInputError(f"edits must be Edit records, got {edit!r}")
-            if len(edit.vector) != self.direction_dim:
+            widths = {
+                self.slot_width(self.layout.groups[group][0]) for group in self.direction_groups
+            }
+            if len(edit.vector) not in widths:
                 raise InvalidInputError(
                     f"the edit {edit.label!r} has {len(edit.vector)} dimensions, this model's "
-                    f"slots {self.direction_dim}: it is from another model"
+                    f"slots {' or '.join(map(str, sorted(widths)))}: it is from another model"
                 )
             if edit.fingerprint != self.fingerprint:
                 raise InvalidInputError(
@@ -300,6 +317,11 @@ class Explorer(ABC):
                     "direction on this model"
                 )
             slots = self.direction_slots(edit.slots)
+            if len(edit.vector) != self.slot_width(slots[0]):
+                raise InvalidInputError(
+                    f"the edit {edit.label!r} has {len(edit.vector)} dimensions, its slots "
+                    f"{' '.join(slots)} {self.slot_width(slots[0])}"
+                )
             step = torch.tensor(edit.vector, dtype=result.dtype, device=result.device)
             step = step * edit.strength
             for slot in slots:

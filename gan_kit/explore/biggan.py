@@ -35,7 +35,7 @@ class BigGANExplorer(Explorer):
     spaces = ("z",)
     truncation_name = "truncation"
     noise_modes = ()  # no noise inputs
-    direction_group = "z"  # directions move z chunks, not class vectors
+    direction_groups = ("z", "class")  # z chunks, or the per-block class vectors
     ganspace_reads_layers = True  # GANSpace: PCA of the layers reading z, as the paper
     generator: BigGANGenerator
 
@@ -107,23 +107,35 @@ class BigGANExplorer(Explorer):
 
     @property
     def direction_dim(self) -> int:
-        """Directions live in one z chunk: chunk_size."""
+        """Default directions live in one z chunk: chunk_size (class directions: n_class)."""
         return self.generator.chunk_size
 
     def reading_weights(self, slot: str) -> list[torch.Tensor]:
         """The weights reading z chunk `slot`: the first dense layer's for `fc`; for a
-        block, the z columns of its conditional batch norms' gain and bias projections."""
+        block, the z columns of its conditional batch norms' gain and bias projections;
+        for a block's class vector `class_B<i>`, those projections' embedding columns
+        times the class embedding."""
         name = self.direction_slots(slot)[0]
         generator = self.generator
         if name == "fc":
             return [generator.noise_fc.weight]
-        block = generator.blocks[int(name[1:]) - 1]
+        block = generator.blocks[int(name.removeprefix("class_")[1:]) - 1]
         norms = (block.norm1.gamma, block.norm1.beta, block.norm2.gamma, block.norm2.beta)
-        return [norm.weight[:, : generator.chunk_size] for norm in norms]
+        chunk = generator.chunk_size
+        if name.startswith("class_"):
+            embedding = generator.class_embedding.weight  # [embed_dim, n_class]
+            return [norm.weight[:, chunk:] @ embedding for norm in norms]
+        return [norm.weight[:, :chunk] for norm in norms]
 
-    def sample_codes(self, n: int, seed: int = 0) -> torch.Tensor:
+    def sample_codes(
+        self, n: int, seed: int = 0, slots: tuple[str, ...] | None = None
+    ) -> torch.Tensor:
         """Untruncated z chunks [n, chunk_size]: a normal truncated to [-2, 2] drawn from
-        numpy's RandomState(seed), as seeds draw z."""
+        numpy's RandomState(seed), as seeds draw z; for class `slots`, one-hot class
+        vectors [n, n_class] of classes drawn uniformly."""
         state = np.random.RandomState(seed)
+        if slots is not None and set(slots) <= set(self.layout.groups["class"]):
+            classes = torch.from_numpy(state.randint(self.generator.n_class, size=n))
+            return torch.nn.functional.one_hot(classes, self.generator.n_class).float()
         codes = state.randn(n, self.generator.chunk_size)
         return torch.from_numpy(redraw_outside(codes, TRUNCATION_BOUND, state.randn)).float()

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
+from gan_kit.directions.record import Edit
 from gan_kit.errors import InvalidInputError
 from gan_kit.explore.base import Explorer, NoiseMode
 from gan_kit.explore.factory import explorer as open_explorer
@@ -194,6 +195,7 @@ def sample_grid(
     labels: bool = True,
     batch_size: int | None = None,
     progress: bool = False,
+    edits: Sequence[Edit] | None = None,
 ) -> Grid:
     """A grid of samples of `explorer`'s model for `seeds` and `psi` (one value or
     several): the `rows` axis ("seed", "psi" or "class") down, the `columns` axis across;
@@ -201,7 +203,9 @@ def sample_grid(
     `num_columns` columns (default: about square), each cell captioned (`labels` False:
     no labels). `classes` (conditional models) is one spec or a sequence of specs (ints or
     {class: weight} blends); None uses the model's default for each seed. `cutoff`,
-    `noise_mode`, `batch_size` and `progress` as `Explorer.styles` / `Explorer.render`."""
+    `noise_mode`, `batch_size` and `progress` as `Explorer.styles` / `Explorer.render`;
+    `edits` (`Edit` records, e.g. `directions.edit(0, 2.0)`) move every cell, and the
+    recipe keeps them with their vectors."""
     recipe = Recipe(
         model=explorer.model,
         kind=explorer.kind,
@@ -215,6 +219,7 @@ def sample_grid(
         cutoff=cutoff,
         noise_mode=noise_mode,
         labels=labels,
+        edits=tuple(edits) if edits else None,
     )
     return render_recipe(recipe, explorer, batch_size=batch_size, progress=progress)
 
@@ -302,6 +307,10 @@ def render_recipe(
         return _render_grid(explorer, recipe, options)
     if recipe.layout == "mixing-matrix":
         return _render_mixing_matrix(explorer, recipe, options)
+    if recipe.layout == "directions":
+        from gan_kit.explore.strips import render_directions_strip
+
+        return render_directions_strip(explorer, recipe, options)
     raise InvalidInputError(f"unknown recipe layout {recipe.layout!r}")
 
 
@@ -379,10 +388,10 @@ def _cell_styles(explorer: Explorer, recipe: Recipe, cells: list[dict]) -> torch
     styles = explorer.styles(explorer.latents(seeds, classes), psis, recipe.cutoff)
     if recipe.styles is not None:
         styles[: len(cells)] = _inline_styles(explorer, recipe, len(cells))
-    if recipe.layers is None:
-        return styles
-    own, mixed_in = styles.split(len(cells))
-    return explorer.mix(own, mixed_in, recipe.layers)
+    if recipe.layers is not None:
+        own, mixed_in = styles.split(len(cells))
+        styles = explorer.mix(own, mixed_in, recipe.layers)
+    return explorer.apply_edits(styles, recipe.edits or ())
 
 
 def _inline_styles(explorer: Explorer, recipe: Recipe, count: int) -> torch.Tensor:

@@ -28,7 +28,7 @@ class StyleGAN2Explorer(Explorer):
     spaces = ("z", "w")
     truncation_name = "psi"
     noise_modes = NOISE_MODES
-    direction_group = "all"
+    direction_groups = ("all",)
     ganspace_reads_layers = False  # GANSpace: PCA of w itself
     generator: StyleGAN2Generator
 
@@ -92,8 +92,11 @@ class StyleGAN2Explorer(Explorer):
             first += block.num_ws - 1
         return readers
 
-    def sample_codes(self, n: int, seed: int = 0) -> torch.Tensor:
-        """Untruncated w [n, w_dim] of z drawn from numpy's RandomState(seed)."""
+    def sample_codes(
+        self, n: int, seed: int = 0, slots: tuple[str, ...] | None = None
+    ) -> torch.Tensor:
+        """Untruncated w [n, w_dim] of z drawn from numpy's RandomState(seed) (the same
+        for all `slots`)."""
         z = np.random.RandomState(seed).randn(n, self.generator.z_dim).astype(np.float32)
         with torch.no_grad():
             ws = self.generator.mapping(torch.from_numpy(z).to(self.device), psi=1.0)
